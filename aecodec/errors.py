@@ -1,0 +1,37 @@
+"""The exception hierarchy of aecodec: every error about bad input derives from AecodecError."""
+
+
+class AecodecError(Exception):
+    """Base class of all errors that aecodec raises on purpose."""
+
+
+class CorruptStreamError(AecodecError, ValueError):
+    """An entropy-coded stream or container is damaged, truncated or not what it claims to be."""
+
+
+class TruncatedStreamError(CorruptStreamError):
+    """Data ends before the structure it describes is complete."""
+
+
+class ChecksumError(CorruptStreamError):
+    """The stored checksum does not match the data."""
+
+
+class UnsupportedFormatError(AecodecError, ValueError):
+    """Not an .aec file, or a format version this build cannot read."""
+
+
+class ModelMismatchError(AecodecError):
+    """The file was made with a model (id or weights) other than the one available for decoding."""
+
+
+class ImageTooLargeError(AecodecError, ValueError):
+    """Dimensions exceed the configured decompression-bomb limit."""
+
+
+class UnsupportedImageError(AecodecError, ValueError):
+    """An input image whose mode, shape or type aecodec cannot encode."""
+
+
+class InvalidTableError(AecodecError, ValueError):
+    """A probability table handed to the entropy coder is malformed."""

@@ -1,0 +1,114 @@
+"""Mean-scale hyperprior image compression model with gain units for variable rate.
+
+Analysis/synthesis transforms follow Balle et al. 2018 (four stride-2 5x5 convolutions with GDN);
+the hyperprior predicts a mean and a scale per latent element (Minnen et al. 2018, without
+context model); per-quality gain vectors (Cui et al. 2021) scale the latent before quantization so that
+one model covers the whole rate range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, asdict
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from aecodec.nn.gdn import GDN
+from aecodec.nn.priors import FactorizedPrior, gaussian_likelihood
+
+# Lagrange multipliers of the quality levels, log-spaced across the trained range.
+DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.093, 0.18)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters; stored with the weights."""
+
+    n: int = 128
+    m: int = 192
+    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        return cls(n=int(data["n"]), m=int(data["m"]), lambdas=tuple(float(v) for v in data["lambdas"]))
+
+
+def _conv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2)
+
+
+def _deconv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=kernel // 2, output_padding=stride - 1)
+
+
+def round_ste(x: torch.Tensor) -> torch.Tensor:
+    """Rounding whose gradient is the identity."""
+    return x + (torch.round(x) - x).detach()
+
+
+class HyperpriorModel(nn.Module):
+    """The learned transforms and probability models of the codec (no bitstream code here)."""
+
+    # Total downsampling of the hyper-latent; inputs are padded to a multiple of it.
+    STRIDE = 64
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = config
+        n, m = config.n, config.m
+        levels = len(config.lambdas)
+        self.g_a = nn.Sequential(
+            _conv(3, n), GDN(n), _conv(n, n), GDN(n), _conv(n, n), GDN(n), _conv(n, m)
+        )
+        self.g_s = nn.Sequential(
+            _deconv(m, n), GDN(n, inverse=True), _deconv(n, n), GDN(n, inverse=True),
+            _deconv(n, n), GDN(n, inverse=True), _deconv(n, 3),
+        )
+        self.h_a = nn.Sequential(
+            _conv(m, n, 3, 1), nn.LeakyReLU(inplace=True), _conv(n, n), nn.LeakyReLU(inplace=True), _conv(n, n)
+        )
+        self.h_s = nn.Sequential(
+            _deconv(n, m), nn.LeakyReLU(inplace=True), _deconv(m, m * 3 // 2), nn.LeakyReLU(inplace=True),
+            _conv(m * 3 // 2, 2 * m, 3, 1),
+        )
+        self.hyper_prior = FactorizedPrior(n)
+        # Gains are stored as logs so that interpolation between levels is geometric.
+        self.log_gain = nn.Parameter(torch.zeros(levels, m))
+        self.log_inverse_gain = nn.Parameter(torch.zeros(levels, m))
+        self.register_buffer("lambdas", torch.tensor(config.lambdas, dtype=torch.float32))
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.config.lambdas)
+
+    def gains(self, level: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gain and inverse gain (B, M, 1, 1) at continuous level positions ``level`` (B,) in [0, L-1]."""
+        level = level.clamp(0, self.num_levels - 1)
+        low = level.floor().long().clamp(max=self.num_levels - 2)
+        frac = (level - low.to(level.dtype)).unsqueeze(1)
+        log_g = self.log_gain[low] * (1 - frac) + self.log_gain[low + 1] * frac
+        log_ig = self.log_inverse_gain[low] * (1 - frac) + self.log_inverse_gain[low + 1] * frac
+        return torch.exp(log_g)[..., None, None], torch.exp(log_ig)[..., None, None]
+
+    def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
+        return means, scales
+
+    def forward(self, x: torch.Tensor, level: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Training pass: x in [0, 1], (B, 3, H, W); returns reconstruction and likelihoods (fp32)."""
+        gain, inverse_gain = self.gains(level)
+        y = self.g_a(x).float() * gain
+        z = self.h_a(y)
+        z = z.float()
+        z_noisy = z + torch.empty_like(z).uniform_(-0.5, 0.5)
+        z_likelihood = self.hyper_prior.likelihood(z_noisy)
+        means, scales = self.entropy_parameters(round_ste(z))
+        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        y_likelihood = gaussian_likelihood(y_noisy, means, scales)
+        y_hat = round_ste(y - means) + means
+        x_hat = self.g_s(y_hat * inverse_gain)
+        return {"x_hat": x_hat.float(), "y_likelihood": y_likelihood, "z_likelihood": z_likelihood}

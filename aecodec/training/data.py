@@ -1,0 +1,63 @@
+"""Random training patches from a folder of images: crops, flips and mild random downscaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no images found in {folder}")
+    return files
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+class PatchSampler:
+    """Draws batches of (B, P, P, 3) uint8 patches from images held in memory.
+
+    Each patch is cut from a random image at a random place, from a square of side P / s with s
+    drawn in [min_scale, 1] and resized to P (area-averaging, so noise and demosaicing artefacts
+    shrink like in a downscaled photo), then flipped at random.
+    """
+
+    def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5):
+        self.images = [load_rgb(p) for p in list_images(folder)]
+        self.images = [im for im in self.images if min(im.shape[:2]) >= patch]
+        if not self.images:
+            raise ValueError(f"no image in {folder} is at least {patch} pixels on each side")
+        self.patch, self.batch, self.min_scale = patch, batch, min_scale
+        self.rng = np.random.default_rng(seed)
+        # Sample images in proportion to their area so that every pixel is equally likely.
+        areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
+        self.weights = areas / areas.sum()
+
+    def sample_patch(self) -> np.ndarray:
+        im = self.images[self.rng.choice(len(self.images), p=self.weights)]
+        h, w = im.shape[:2]
+        scale = self.rng.uniform(self.min_scale, 1.0)
+        side = min(int(round(self.patch / scale)), h, w)
+        top = self.rng.integers(0, h - side + 1)
+        left = self.rng.integers(0, w - side + 1)
+        crop = im[top : top + side, left : left + side]
+        if side != self.patch:
+            crop = np.asarray(Image.fromarray(crop).resize((self.patch, self.patch), Image.Resampling.BOX))
+        if self.rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        if self.rng.random() < 0.5:
+            crop = crop[::-1]
+        return crop
+
+    def sample_batch(self) -> np.ndarray:
+        return np.stack([self.sample_patch() for _ in range(self.batch)])

@@ -1,0 +1,260 @@
+"""The training loop of ``aecodec train``: rate-distortion loss over a range of lambdas.
+
+One process by default; under ``torchrun`` it trains data-parallel (DDP, gloo on CPU, nccl on GPU).
+Full checkpoints (model, EMA, optimizer, step) go to ``out/checkpoint.pt`` every few minutes, and the
+EMA weights to ``out/weights.safetensors`` (fp16), which is what gets shipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from aecodec.nn.model import HyperpriorModel, ModelConfig
+from aecodec.nn.store import load_weights, save_weights
+from aecodec.training.data import PatchSampler
+from aecodec.training.evaluate import evaluate_folder
+
+
+@dataclass
+class TrainOptions:
+    data: str
+    out: str
+    steps: int = 1_000_000
+    patch: int = 128
+    batch: int = 16
+    lr: float = 3e-4
+    warmup: int = 500
+    decay_at: int = 0  # step from which the learning rate is divided by 10 (0: never)
+    clip: float = 1.0
+    ema_decay: float = 0.999
+    device: str = "auto"
+    precision: str = "auto"
+    threads: int = 0
+    seed: int = 0
+    resume: bool = False
+    init_weights: str = ""
+    eval_dir: str = ""
+    eval_every_min: float = 20.0
+    checkpoint_every_min: float = 5.0
+    n: int = 128
+    m: int = 192
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def cpu_has_amx() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """bf16 autocast where the hardware runs it fast (AMX on CPU, any recent GPU), else fp32."""
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_amx() else "fp32"
+
+
+def interpolate_lambdas(model: HyperpriorModel, level: torch.Tensor) -> torch.Tensor:
+    log_lambdas = torch.log(model.lambdas.to(level.device))
+    low = level.floor().long().clamp(max=model.num_levels - 2)
+    frac = level - low.to(level.dtype)
+    return torch.exp(log_lambdas[low] * (1 - frac) + log_lambdas[low + 1] * frac)
+
+
+def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-sample lambda * 255^2 * MSE + bpp, averaged over the batch."""
+    pixels = x.shape[-2] * x.shape[-1]
+    bits = -(torch.log2(out["y_likelihood"]).sum(dim=(1, 2, 3)) + torch.log2(out["z_likelihood"]).sum(dim=(1, 2, 3)))
+    bpp = bits / pixels
+    mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+    loss = (lambdas * 255**2 * mse + bpp).mean()
+    return {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean()}
+
+
+class Trainer:
+    def __init__(self, options: TrainOptions):
+        self.opt = options
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        self.device = resolve_device(options.device)
+        if self.distributed:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            dist.init_process_group(backend)
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+                torch.cuda.set_device(self.device)
+        else:
+            self.rank, self.world = 0, 1
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        elif self.distributed and self.device.type == "cpu":
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.world))
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+            torch.backends.cudnn.benchmark = True
+        self.precision = resolve_precision(options.precision, self.device)
+        self.out = Path(options.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_path = self.out / "checkpoint.pt"
+        self.log_path = self.out / "train_log.jsonl"
+
+        torch.manual_seed(options.seed)
+        self.model = HyperpriorModel(ModelConfig(n=options.n, m=options.m))
+        self.step = 0
+        self.elapsed = 0.0  # training seconds accumulated over all runs
+        self.model.to(self.device).to(memory_format=torch.channels_last)
+        self.ema = copy.deepcopy(self.model).eval()
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=options.lr)
+        self._restore()
+        self.ddp_model = (
+            torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
+        )
+
+    def log(self, record: dict) -> None:
+        if self.rank != 0:
+            return
+        record = {"step": self.step, "elapsed_s": round(self.elapsed, 1), **record}
+        with open(self.log_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        tqdm.write(json.dumps(record))
+
+    def _restore(self) -> None:
+        if self.opt.resume and self.checkpoint_path.exists():
+            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+            self.model.load_state_dict(state["model"])
+            self.ema.load_state_dict(state["ema"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.step, self.elapsed = state["step"], state["elapsed"]
+            self.log({"event": "resumed", "from": str(self.checkpoint_path)})
+        elif self.opt.init_weights:
+            model, meta = load_weights(self.opt.init_weights)
+            self.model.load_state_dict(model.state_dict())
+            self.ema.load_state_dict(model.state_dict())
+            self.step = int(meta.get("steps", 0))
+            self.elapsed = float(meta.get("train_seconds", 0.0))
+            self.log({"event": "initialized", "from": self.opt.init_weights})
+
+    def save(self) -> None:
+        if self.rank != 0:
+            return
+        state = {
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "options": asdict(self.opt),
+        }
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint_path)
+        save_weights(
+            copy.deepcopy(self.ema).cpu().to(memory_format=torch.contiguous_format),
+            self.out / "weights.safetensors",
+            {"steps": self.step, "train_seconds": round(self.elapsed, 1), "precision": self.precision,
+             "device": self.device.type, "patch": self.opt.patch, "batch": self.opt.batch * self.world},
+        )
+
+    def evaluate(self) -> None:
+        if self.rank != 0 or not self.opt.eval_dir:
+            return
+        model = copy.deepcopy(self.ema).cpu().float().to(memory_format=torch.contiguous_format)
+        levels = [0.0, 3.5, 7.0]
+        results = evaluate_folder(model, self.opt.eval_dir, levels)
+        self.log({"event": "eval", "folder": self.opt.eval_dir,
+                  "rd": [{k: round(v, 4) for k, v in r.items()} for r in results]})
+
+    def learning_rate(self) -> float:
+        lr = self.opt.lr * min(1.0, (self.step + 1) / max(1, self.opt.warmup))
+        if self.opt.decay_at and self.step >= self.opt.decay_at:
+            lr *= 0.1
+        return lr
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        decay = min(self.opt.ema_decay, (1 + self.step) / (10 + self.step))
+        for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
+            ema_p.lerp_(p, 1 - decay)
+
+    def batch_for_step(self, sampler: PatchSampler) -> np.ndarray:
+        # Seeding by step makes the data of every step independent of where a run was resumed.
+        sampler.rng = np.random.default_rng([self.opt.seed, self.step, self.rank])
+        return sampler.sample_batch()
+
+    def run(self) -> None:
+        opt = self.opt
+        sampler = PatchSampler(opt.data, opt.patch, opt.batch, seed=opt.seed)
+        self.log({"event": "start", "device": str(self.device), "precision": self.precision,
+                  "threads": torch.get_num_threads(), "world": self.world, "images": len(sampler.images),
+                  "options": asdict(opt)})
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        last_save = last_eval = time.time()
+        progress = tqdm(total=opt.steps, initial=self.step, disable=self.rank != 0, dynamic_ncols=True)
+        running: dict[str, float] = {}
+        self.ddp_model.train()
+        while self.step < opt.steps:
+            started = time.time()
+            batch = self.batch_for_step(sampler)
+            torch.manual_seed(opt.seed * 1_000_003 + self.step * 101 + self.rank)
+            x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+            x = x.contiguous(memory_format=torch.channels_last)
+            level = torch.rand(x.shape[0], device=self.device) * (self.model.num_levels - 1)
+            with autocast:
+                out = self.ddp_model(x, level)
+            terms = rate_distortion_loss(out, x, interpolate_lambdas(self.model, level))
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.learning_rate()
+            self.optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            if opt.clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), opt.clip)
+            self.optimizer.step()
+            self.update_ema()
+            self.step += 1
+            self.elapsed += time.time() - started
+            for k, v in terms.items():
+                value = float(v.detach())
+                running[k] = 0.98 * running.get(k, value) + 0.02 * value
+            progress.update(1)
+            if self.step % 10 == 0:
+                progress.set_postfix(loss=f"{running['loss']:.3f}", bpp=f"{running['bpp']:.3f}",
+                                     psnr=f"{10 * math.log10(1 / max(running['mse'], 1e-10)):.2f}")
+            if self.step % 200 == 0:
+                self.log({"event": "train", "loss": round(running["loss"], 4), "bpp": round(running["bpp"], 4),
+                          "mse": running["mse"], "lr": self.learning_rate()})
+            if time.time() - last_save > opt.checkpoint_every_min * 60:
+                self.save()
+                last_save = time.time()
+            if opt.eval_dir and time.time() - last_eval > opt.eval_every_min * 60:
+                self.evaluate()
+                last_eval = time.time()
+        self.save()
+        self.evaluate()
+        progress.close()
+        if self.distributed:
+            dist.destroy_process_group()
