@@ -10,7 +10,8 @@ core = Pybind11Extension(
     sorted(glob("csrc/*.cpp")),
     include_dirs=["csrc"],
     cxx_std=17,
-    extra_compile_args=["-O3"],
+    extra_compile_args=["-O3", "-pthread"],
+    extra_link_args=["-pthread"],
 )
 
 setup(ext_modules=[core], cmdclass={"build_ext": build_ext})

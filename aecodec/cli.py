@@ -1,9 +1,187 @@
-"""The ``aecodec`` command line."""
+"""The ``aecodec`` command line, in the habits of cjpeg/cwebp.
+
+encode/decode/info work on files, folders and globs, write atomically, refuse to overwrite without
+--force, print a one-line summary per file, and report bad input as a one-line error (exit code 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import sys
+import tempfile
+import time
+from pathlib import Path
+
+ENCODABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif", ".tga"}
+
+
+class CliError(Exception):
+    """A problem with one file, reported as a single line."""
+
+
+def expand_inputs(patterns: list[str], suffixes: set[str]) -> list[Path]:
+    """Files named directly, files matching globs, and files with a matching suffix inside folders."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise CliError(f"{pattern}: no file matches")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes))
+            else:
+                found.append(path)
+    return found
+
+
+def output_path(source: Path, args: argparse.Namespace, suffix: str, count: int) -> Path:
+    if args.output:
+        if count != 1:
+            raise CliError("-o names one output file; use -d DIR for several inputs")
+        return Path(args.output)
+    folder = Path(args.dir) if args.dir else source.parent
+    return folder / (source.stem + suffix)
+
+
+def write_atomically(path: Path, data: bytes, force: bool) -> None:
+    """Writes via a temporary file in the same folder; never replaces an existing file unless forced."""
+    if path.exists() and not force:
+        raise CliError(f"{path} exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the file appeared meanwhile: no silent overwrite
+            except FileExistsError:
+                raise CliError(f"{path} exists (use --force to overwrite)") from None
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _human_size(size: int) -> str:
+    return f"{size} B" if size < 10_000 else f"{size / 1024:.1f} KiB"
+
+
+def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
+    started = time.perf_counter()
+    data = codec.encode(source, quality=args.quality, target_bpp=args.bpp)
+    write_atomically(target, data, args.force)
+    from aecodec.api import info
+
+    header = info(data)
+    return (f"{source} -> {target}: {header.width}x{header.height} {header.mode}, {_human_size(len(data))}, "
+            f"{header.bpp:.3f} bpp, q={header.quality:.1f}, {time.perf_counter() - started:.2f} s")
+
+
+def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
+    import io
+
+    started = time.perf_counter()
+    image = codec.decode(source.read_bytes())
+    buffer = io.BytesIO()
+    fmt = None if target.suffix else "PNG"
+    params = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
+    try:
+        image.save(buffer, format=fmt or _format_for(target), **params)
+    except (KeyError, ValueError, OSError) as exc:
+        raise CliError(f"{target}: cannot write this format ({exc})") from exc
+    write_atomically(target, buffer.getvalue(), args.force)
+    return (f"{source} -> {target}: {image.width}x{image.height} {image.mode}, "
+            f"{time.perf_counter() - started:.2f} s")
+
+
+def _format_for(target: Path) -> str:
+    from PIL import Image
+
+    Image.init()
+    fmt = Image.EXTENSION.get(target.suffix.lower())
+    if fmt is None:
+        raise CliError(f"{target}: unknown output format {target.suffix!r}")
+    return fmt
+
+
+def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, work) -> int:
+    from tqdm import tqdm
+
+    from aecodec.api import Codec
+    from aecodec.errors import AecodecError
+
+    try:
+        sources = expand_inputs(args.inputs, suffixes)
+        if not sources:
+            raise CliError("no input files")
+        targets = [output_path(s, args, out_suffix, len(sources)) for s in sources]
+        codec = Codec(threads=args.threads)
+    except (CliError, AecodecError, OSError) as exc:
+        return _fail(exc)
+    failures = 0
+    with tqdm(total=len(sources), disable=len(sources) < 2, unit="file", file=sys.stderr) as bar:
+        for source, target in zip(sources, targets):
+            try:
+                tqdm.write(work(codec, source, target, args))
+            except (CliError, AecodecError, OSError, ValueError) as exc:
+                _fail(exc if isinstance(exc, CliError) else f"{source}: {exc}")
+                failures += 1
+            bar.update(1)
+    return 1 if failures else 0
+
+
+def _fail(message) -> int:
+    print(f"aecodec: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    from aecodec.api import info
+    from aecodec.errors import AecodecError
+
+    try:
+        sources = expand_inputs(args.inputs, {".aec"})
+    except CliError as exc:
+        return _fail(exc)
+    status = 0
+    for source in sources:
+        try:
+            h = info(source.read_bytes())
+        except (AecodecError, OSError) as exc:
+            status = _fail(f"{source}: {exc}")
+            continue
+        extras = "".join([", alpha" if h.has_alpha else "", ", ICC profile" if h.has_icc_profile else ""])
+        print(f"{source}: {h.width}x{h.height} {h.mode}, quality {h.quality:.1f}, {h.file_size} bytes, "
+              f"{h.bpp:.3f} bpp, model {h.model_id} ({h.model_name or 'unknown'}) {h.fingerprint}, "
+              f"format v{h.format_version}{extras}")
+    return status
+
+
+def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
+    enc = sub.add_parser("encode", help="compress images to .aec")
+    enc.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders or globs")
+    rate = enc.add_mutually_exclusive_group()
+    rate.add_argument("-q", "--quality", type=float, default=75.0, help="1..100, higher is better (default 75)")
+    rate.add_argument("--bpp", type=float, default=None, help="target bits per pixel instead of a quality")
+    dec = sub.add_parser("decode", help="decompress .aec files (format from the output extension, PNG default)")
+    dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders or globs")
+    for p in (enc, dec):
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("-o", "--output", help="output file (one input only)")
+        where.add_argument("-d", "--dir", help="output folder")
+        p.add_argument("--force", action="store_true", help="overwrite existing files")
+        p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    inf = sub.add_parser("info", help="print the header of .aec files")
+    inf.add_argument("inputs", nargs="+", metavar="FILE")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -38,14 +216,24 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from aecodec import __version__
+
     parser = argparse.ArgumentParser(prog="aecodec", description="Learned image codec")
+    parser.add_argument("--version", action="version", version=f"aecodec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_codec_commands(sub)
     _add_train(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "encode":
+        return _run_files(args, ENCODABLE_SUFFIXES, ".aec", _encode_one)
+    if args.command == "decode":
+        return _run_files(args, {".aec"}, ".png", _decode_one)
+    if args.command == "info":
+        return _run_info(args)
     if args.command == "train":
         return _run_train(args)
     return 2

@@ -1,0 +1,68 @@
+"""rANS entropy coder core (C++). Arrays must be C-contiguous with the exact dtype; aecodec.entropy converts.
+
+Errors: aecodec.errors.CorruptStreamError / TruncatedStreamError for bad streams, InvalidTableError for
+bad tables, InvalidInputError (AecodecError, ValueError) for unusable arguments. The GIL is released while coding.
+"""
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import AecodecError
+
+class InvalidInputError(AecodecError, ValueError): ...
+
+class Tables:
+    """Validated CDF tables. Table t codes offsets[t] + (0 .. num_symbols[t] - 2); its last symbol is the escape."""
+
+    def __init__(
+        self,
+        cdfs: npt.NDArray[np.uint32],  # tables back to back, num_symbols[t] + 1 entries each, 0 .. 2**precision
+        num_symbols: npt.NDArray[np.int32],  # escape included, >= 2
+        offsets: npt.NDArray[np.int32],
+        precision: int,  # 1 .. 16
+    ) -> None: ...
+    @property
+    def precision(self) -> int: ...
+    def __len__(self) -> int: ...
+
+class GaussianModel:
+    """One table per grid scale (strictly increasing float32 grid, same length as tables)."""
+
+    def __init__(self, tables: Tables, grid: npt.NDArray[np.float32]) -> None: ...
+
+def encode_gaussian(
+    model: GaussianModel,
+    y: npt.NDArray[np.float32],
+    means: npt.NDArray[np.float32],
+    scales: npt.NDArray[np.float32],
+    substreams: int = 1,
+    threads: int = 1,
+) -> bytes: ...
+def decode_gaussian(
+    model: GaussianModel,
+    data: bytes,
+    means: npt.NDArray[np.float32],
+    scales: npt.NDArray[np.float32],
+    threads: int = 1,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """Flat (y_hat, symbols)."""
+def bits_gaussian(
+    model: GaussianModel,
+    y: npt.NDArray[np.float32],
+    means: npt.NDArray[np.float32],
+    scales: npt.NDArray[np.float32],
+) -> float: ...
+def scale_indexes(model: GaussianModel, scales: npt.NDArray[np.float32]) -> npt.NDArray[np.int32]:
+    """Flat table indexes (count of grid scales < scale, capped)."""
+def encode_indexed(
+    tables: Tables,
+    symbols: npt.NDArray[np.int32],
+    indexes: npt.NDArray[np.int32],
+    substreams: int = 1,
+    threads: int = 1,
+) -> bytes: ...
+def decode_indexed(
+    tables: Tables, data: bytes, indexes: npt.NDArray[np.int32], threads: int = 1
+) -> npt.NDArray[np.int32]:
+    """Flat symbols."""
+def bits_indexed(tables: Tables, symbols: npt.NDArray[np.int32], indexes: npt.NDArray[np.int32]) -> float: ...

@@ -1,0 +1,213 @@
+"""The Python API: encode images to .aec bytes, decode them, read headers."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aecodec import container, models
+from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
+from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
+from aecodec.imageio import PlanarImage, decode_alpha, encode_alpha, from_planar, to_planar
+
+MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
+
+
+def max_image_pixels() -> int | None:
+    """The decompression-bomb limit in force: ``aecodec.MAX_IMAGE_PIXELS``, settable by users."""
+    import aecodec
+
+    return getattr(aecodec, "MAX_IMAGE_PIXELS", container.DEFAULT_MAX_PIXELS)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the header of an .aec file says, read without decoding."""
+
+    width: int
+    height: int
+    mode: str
+    quality: float
+    model_id: int
+    model_name: str | None
+    fingerprint: str
+    format_version: int
+    has_alpha: bool
+    has_icc_profile: bool
+    file_size: int
+
+    @property
+    def bpp(self) -> float:
+        return 8 * self.file_size / (self.width * self.height)
+
+
+def _as_bytes(data) -> bytes:
+    if isinstance(data, (str, Path)):
+        return Path(data).read_bytes()
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"expected bytes or a path, got {type(data).__name__}")
+
+
+def _substreams(numel: int) -> int:
+    # Independent substreams let decoding use threads; each costs a few bytes, so small latents get one.
+    return int(min(8, max(1, numel // 65536)))
+
+
+class Codec:
+    """Holds a loaded model for repeated encoding and decoding.
+
+    ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
+    current setting). After each call ``last_timings`` splits the time into transform and entropy coding.
+    """
+
+    def __init__(self, model_id: int = models.DEFAULT_MODEL_ID, *, weights: str | Path | None = None,
+                 threads: int | None = None, max_pixels: int | None = -1):
+        self.model_id = model_id
+        self.engine: CodecEngine = models.load_engine(model_id, str(weights) if weights else None)
+        self.threads = threads
+        self._max_pixels = max_pixels
+        self.last_timings: dict[str, float] = {}
+
+    @property
+    def max_pixels(self) -> int | None:
+        return max_image_pixels() if self._max_pixels == -1 else self._max_pixels
+
+    def _coder_threads(self) -> int:
+        import torch
+
+        return self.threads or torch.get_num_threads()
+
+    # ----- encoding -------------------------------------------------------------------------
+
+    def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None) -> bytes:
+        """Compresses ``image`` (PIL image, HxW/HxWxC uint8 array or path) to .aec bytes."""
+        planar = to_planar(image)
+        container.check_dimensions(planar.width, planar.height, self.max_pixels)
+        self.engine.timings = Timings()
+        with torch_threads(self.threads):
+            latent = self.engine.analyze(planar.rgb)
+            if target_bpp is not None:
+                data = self._encode_to_target(planar, latent, float(target_bpp))
+            else:
+                data = self._encode_at(planar, latent, _check_quality(quality))
+        self.last_timings = self.engine.timings.as_dict()
+        return data
+
+    def _encode_at(self, planar: PlanarImage, latent, quality: float) -> bytes:
+        quality = float(np.float32(quality))
+        coded = self.engine.encode_latent(latent, quality, _substreams(latent.numel()), self._coder_threads())
+        sections = {container.HYPER_LATENT: coded.z_stream, container.LATENT: coded.y_stream}
+        if planar.alpha is not None:
+            sections[container.ALPHA] = encode_alpha(planar.alpha)
+        if planar.icc_profile:
+            sections[container.ICC_PROFILE] = planar.icc_profile
+        header = container.Header(
+            model_id=self.model_id, fingerprint=self.engine.fingerprint_bytes, width=planar.width,
+            height=planar.height, mode=planar.mode, quality=quality,
+        )
+        return container.serialize(container.Container(header, sections))
+
+    def _encode_to_target(self, planar: PlanarImage, latent, target_bpp: float) -> bytes:
+        """Bisects quality for the largest file within 5% above the target, else the nearest below."""
+        if target_bpp <= 0:
+            raise ValueError(f"target_bpp must be positive, got {target_bpp}")
+        pixels = planar.width * planar.height
+        low, high = MIN_QUALITY, MAX_QUALITY
+        best = self._encode_at(planar, latent, low)
+        if 8 * len(best) / pixels > target_bpp:
+            return best  # even the lowest quality is larger: nearest we can do
+        top = self._encode_at(planar, latent, high)
+        if 8 * len(top) / pixels <= target_bpp * 1.05:
+            return top
+        for _ in range(14):
+            middle = (low + high) / 2
+            data = self._encode_at(planar, latent, middle)
+            bpp = 8 * len(data) / pixels
+            if bpp <= target_bpp * 1.05:
+                low, best = middle, data
+                if bpp >= target_bpp * 0.99:
+                    break
+            else:
+                high = middle
+        return best
+
+    # ----- decoding -------------------------------------------------------------------------
+
+    def decode(self, data) -> Image.Image:
+        """Decodes .aec bytes (or a path) to a PIL image of the stored mode."""
+        parsed = container.parse(_as_bytes(data), self.max_pixels)
+        header = parsed.header
+        self._check_model(header)
+        self.engine.timings = Timings()
+        coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
+        with torch_threads(self.threads):
+            rgb = self.engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads())
+        alpha = None
+        if header.mode in ("RGBA", "LA"):
+            if container.ALPHA not in parsed.sections:
+                raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
+            alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
+        self.last_timings = self.engine.timings.as_dict()
+        return from_planar(rgb, header.mode, alpha, parsed.sections.get(container.ICC_PROFILE))
+
+    def _check_model(self, header: container.Header) -> None:
+        if header.model_id != self.model_id:
+            models.entry(header.model_id)  # unknown ids get their own message
+            raise ModelMismatchError(
+                f"file was made by model {header.model_id}, this codec holds model {self.model_id}")
+        if header.fingerprint != self.engine.fingerprint_bytes:
+            raise ModelMismatchError(
+                f"file was made by weights {header.fingerprint.hex()} of model {header.model_id}, "
+                f"but the loaded weights are {self.engine.fingerprint_bytes.hex()}: use the aecodec "
+                "version (or weights file) that wrote it")
+
+
+def _check_quality(quality: float) -> float:
+    try:
+        q = float(quality)
+    except (TypeError, ValueError):
+        raise ValueError(f"quality must be a number in [1, 100], got {quality!r}") from None
+    if not (MIN_QUALITY <= q <= MAX_QUALITY):
+        raise ValueError(f"quality must be in [1, 100], got {quality}")
+    return q
+
+
+_default_codecs: dict[int, Codec] = {}
+
+
+def _codec_for(model_id: int) -> Codec:
+    if model_id not in _default_codecs:
+        _default_codecs[model_id] = Codec(model_id)
+    return _default_codecs[model_id]
+
+
+def encode(image, quality: float = 75.0, *, target_bpp: float | None = None) -> bytes:
+    """Compresses an image to .aec bytes with the default model; see ``Codec.encode``."""
+    return _codec_for(models.DEFAULT_MODEL_ID).encode(image, quality, target_bpp=target_bpp)
+
+
+def decode(data) -> Image.Image:
+    """Decodes .aec bytes (or a path) with the model the file names."""
+    data = _as_bytes(data)
+    header = container.parse_header(data, max_image_pixels())
+    models.entry(header.model_id)
+    return _codec_for(header.model_id).decode(data)
+
+
+def info(data) -> ImageInfo:
+    """Reads an .aec header (bytes or a path) without decoding the image."""
+    data = _as_bytes(data)
+    parsed = container.parse(data, max_image_pixels())
+    h = parsed.header
+    known = models.REGISTRY.get(h.model_id)
+    return ImageInfo(
+        width=h.width, height=h.height, mode=h.mode, quality=round(h.quality, 4), model_id=h.model_id,
+        model_name=known.name if known else None, fingerprint=h.fingerprint.hex(), format_version=h.version,
+        has_alpha=container.ALPHA in parsed.sections, has_icc_profile=container.ICC_PROFILE in parsed.sections,
+        file_size=len(data),
+    )

@@ -1,0 +1,148 @@
+"""The .aec file format (see docs/FORMAT.md): a fixed header, tagged length-prefixed sections, CRC32.
+
+This module only parses and serializes; it knows nothing about models or pixels.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from aecodec.errors import (
+    ChecksumError,
+    CorruptStreamError,
+    ImageTooLargeError,
+    TruncatedStreamError,
+    UnsupportedFormatError,
+)
+
+MAGIC = b"\x89AEC\r\n\x1a\n"
+FORMAT_VERSION = 1
+# magic, version, flags, model id, reserved, fingerprint, width, height, mode, reserved, quality
+_HEADER = struct.Struct("<8sHHHH8sIIBxxxf")
+_SECTION = struct.Struct("<4sI")
+_CRC = struct.Struct("<I")
+HEADER_SIZE = _HEADER.size
+
+MODES = ("RGB", "L", "RGBA", "LA")
+MAX_DIMENSION = 1 << 20
+MAX_SECTIONS = 16
+DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS
+
+# Section tags
+HYPER_LATENT = b"ZLAT"
+LATENT = b"YLAT"
+ALPHA = b"ALPH"
+ICC_PROFILE = b"ICCP"
+KNOWN_SECTIONS = (HYPER_LATENT, LATENT, ALPHA, ICC_PROFILE)
+
+
+@dataclass
+class Header:
+    model_id: int
+    fingerprint: bytes
+    width: int
+    height: int
+    mode: str
+    quality: float
+    version: int = FORMAT_VERSION
+    flags: int = 0
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+@dataclass
+class Container:
+    header: Header
+    sections: dict[bytes, bytes] = field(default_factory=dict)
+
+
+def check_dimensions(width: int, height: int, max_pixels: int | None) -> None:
+    """Rejects empty, oversized or bomb-sized images before anything is allocated for them."""
+    if width < 1 or height < 1:
+        raise CorruptStreamError(f"invalid image size {width}x{height}")
+    if width > MAX_DIMENSION or height > MAX_DIMENSION:
+        raise ImageTooLargeError(f"image size {width}x{height} exceeds the format limit of {MAX_DIMENSION} per side")
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"image size {width}x{height} ({width * height} pixels) exceeds the limit of {max_pixels} pixels; "
+            "raise aecodec.MAX_IMAGE_PIXELS (or pass max_pixels) if the file is trusted"
+        )
+
+
+def serialize(container: Container) -> bytes:
+    h = container.header
+    if h.mode not in MODES:
+        raise ValueError(f"mode {h.mode!r} is not one of {MODES}")
+    parts = [
+        _HEADER.pack(MAGIC, h.version, h.flags, h.model_id, 0, h.fingerprint, h.width, h.height,
+                     MODES.index(h.mode), h.quality)
+    ]
+    parts.append(struct.pack("<H", len(container.sections)))
+    for tag, payload in container.sections.items():
+        parts.append(_SECTION.pack(tag, len(payload)))
+        parts.append(payload)
+    body = b"".join(parts)
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def looks_like_aec(prefix: bytes) -> bool:
+    return prefix[: len(MAGIC)] == MAGIC
+
+
+def parse_header(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Header:
+    """Reads and checks the fixed header only (no checksum: the rest may not be there yet)."""
+    if len(data) < len(MAGIC) or not looks_like_aec(data):
+        raise UnsupportedFormatError("not an .aec file (bad magic bytes)")
+    if len(data) < HEADER_SIZE:
+        raise TruncatedStreamError(f"file ends inside the header ({len(data)} of {HEADER_SIZE} bytes)")
+    magic, version, flags, model_id, _, fingerprint, width, height, mode, quality = _HEADER.unpack_from(data)
+    if version != FORMAT_VERSION:
+        raise UnsupportedFormatError(f"format version {version} is not supported (this build reads {FORMAT_VERSION})")
+    if mode >= len(MODES):
+        raise CorruptStreamError(f"unknown image mode code {mode}")
+    if not (1.0 <= quality <= 100.0):
+        raise CorruptStreamError(f"quality {quality} outside [1, 100]")
+    check_dimensions(width, height, max_pixels)
+    return Header(model_id=model_id, fingerprint=fingerprint, width=width, height=height, mode=MODES[mode],
+                  quality=quality, version=version, flags=flags)
+
+
+def parse(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Container:
+    """Header, checksum and section table; every length is checked against the data before use."""
+    data = bytes(data)
+    if len(data) < len(MAGIC) or not looks_like_aec(data):
+        raise UnsupportedFormatError("not an .aec file (bad magic bytes)")
+    if len(data) < HEADER_SIZE + 2 + _CRC.size:
+        raise TruncatedStreamError(f"file too short ({len(data)} bytes) to hold a header and section table")
+    (stored_crc,) = _CRC.unpack_from(data, len(data) - _CRC.size)
+    body = memoryview(data)[: len(data) - _CRC.size]
+    if zlib.crc32(body) != stored_crc:
+        raise ChecksumError("checksum mismatch: the file is corrupted or truncated")
+    header = parse_header(data, max_pixels)
+    (count,) = struct.unpack_from("<H", body, HEADER_SIZE)
+    if count > MAX_SECTIONS:
+        raise CorruptStreamError(f"{count} sections is more than the format allows ({MAX_SECTIONS})")
+    offset = HEADER_SIZE + 2
+    sections: dict[bytes, bytes] = {}
+    for _ in range(count):
+        if offset + _SECTION.size > len(body):
+            raise TruncatedStreamError("file ends inside a section header")
+        tag, length = _SECTION.unpack_from(body, offset)
+        offset += _SECTION.size
+        if length > len(body) - offset:
+            raise TruncatedStreamError(f"section {tag!r} claims {length} bytes, only {len(body) - offset} remain")
+        if tag in sections:
+            raise CorruptStreamError(f"section {tag!r} appears twice")
+        if tag in KNOWN_SECTIONS:
+            sections[tag] = bytes(body[offset : offset + length])
+        offset += length
+    if offset != len(body):
+        raise CorruptStreamError(f"{len(body) - offset} unexpected bytes after the last section")
+    for required in (HYPER_LATENT, LATENT):
+        if required not in sections:
+            raise CorruptStreamError(f"required section {required.decode()} is missing")
+    return Container(header=header, sections=sections)

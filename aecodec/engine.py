@@ -1,0 +1,209 @@
+"""Model-side coding: an RGB uint8 array to coded latent streams and back.
+
+The engine owns a loaded model, its entropy coders and the tiling that bounds memory on large images.
+Entropy parameters (means and scale tables) come from the hyper-synthesis run in float64 on one thread,
+so that encoder and decoder derive the very same tables whatever torch's thread count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from aecodec.entropy import GaussianCoder, IndexedCoder
+from aecodec.errors import CorruptStreamError
+from aecodec.nn.model import HyperpriorModel
+from aecodec.nn.store import load_weights
+
+LATENT_STRIDE = 16
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None):
+    """Runs the block with ``count`` torch threads (None: leave as is)."""
+    if count is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@dataclass
+class CodedLatents:
+    """What the container stores for one image: the two streams and the latent geometry."""
+
+    z_stream: bytes
+    y_stream: bytes
+
+
+@dataclass
+class Timings:
+    transform_s: float = 0.0
+    entropy_s: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"transform_s": self.transform_s, "entropy_s": self.entropy_s}
+
+
+def quality_to_level(quality: float, num_levels: int) -> float:
+    """Maps quality in [1, 100] linearly onto the model's gain levels [0, L-1]."""
+    return (float(np.float32(quality)) - 1.0) / 99.0 * (num_levels - 1)
+
+
+@dataclass
+class CodecEngine:
+    model: HyperpriorModel
+    model_id: int
+    fingerprint: str
+    metadata: dict = field(default_factory=dict)
+    tile_latent: int = 48  # latent tile side (x16 pixels) above which images are processed in tiles
+    tile_margin: int = 4  # latent elements of context around each tile
+
+    def __post_init__(self):
+        self.model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.hyper_synthesis64 = copy.deepcopy(self.model.h_s).double()
+        self.gaussian = GaussianCoder()
+        pmf, offsets, lengths = self.model.hyper_prior.pmf_table()
+        self.hyper_coder = IndexedCoder.from_pmfs(pmf.numpy(), lengths.numpy(), offsets.numpy())
+        self.timings = Timings()
+
+    @classmethod
+    def from_file(cls, path: str | Path, model_id: int) -> "CodecEngine":
+        model, meta = load_weights(path)
+        return cls(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta)
+
+    @property
+    def fingerprint_bytes(self) -> bytes:
+        return bytes.fromhex(self.fingerprint)[:8]
+
+    # ----- shared by both sides -------------------------------------------------------------
+
+    def _gains(self, quality: float) -> tuple[torch.Tensor, torch.Tensor]:
+        level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
+        return self.model.gains(level)
+
+    def _entropy_parameters(self, z_hat: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides."""
+        with torch_threads(1):
+            params = self.hyper_synthesis64(z_hat.double())
+        means64, scales64 = params.chunk(2, dim=1)
+        means = means64.float().numpy()
+        # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
+        # between machines; the snapped float32 value then names that table exactly.
+        grid = self.gaussian.scale_grid.astype(np.float64)
+        index = np.minimum(np.searchsorted(grid, scales64.numpy(), side="left"), len(grid) - 1)
+        return np.ascontiguousarray(means), np.ascontiguousarray(self.gaussian.scale_grid[index])
+
+    def _hyper_indexes(self, shape: tuple[int, ...]) -> np.ndarray:
+        channels = np.arange(shape[1], dtype=np.int32).reshape(1, -1, 1, 1)
+        return np.ascontiguousarray(np.broadcast_to(channels, shape))
+
+    @staticmethod
+    def latent_shape(height: int, width: int, channels: int) -> tuple[int, int, int, int]:
+        stride = HyperpriorModel.STRIDE
+        hp, wp = -(-height // stride) * stride, -(-width // stride) * stride
+        return (1, channels, hp // LATENT_STRIDE, wp // LATENT_STRIDE)
+
+    # ----- encoder -------------------------------------------------------------------------
+
+    def analyze(self, rgb: np.ndarray) -> torch.Tensor:
+        """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally)."""
+        started = time.perf_counter()
+        h, w = rgb.shape[:2]
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float().div_(255)
+        stride = HyperpriorModel.STRIDE
+        x = F.pad(x, (0, (-w) % stride, 0, (-h) % stride), mode="replicate")
+        with torch.inference_mode():
+            y = self._tiled(x, self.model.g_a, scale=1 / LATENT_STRIDE, out_channels=self.model.config.m)
+        self.timings.transform_s += time.perf_counter() - started
+        return y
+
+    def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int) -> CodedLatents:
+        started = time.perf_counter()
+        gain, _ = self._gains(quality)
+        with torch.inference_mode():
+            y = y * gain
+            z_hat = torch.round(self.model.h_a(y))
+        means, scales = self._entropy_parameters(z_hat)
+        transform_end = time.perf_counter()
+        symbols = z_hat.to(torch.int32).numpy()
+        z_stream = self.hyper_coder.compress(symbols, self._hyper_indexes(symbols.shape))
+        y_stream = self.gaussian.compress(
+            np.ascontiguousarray(y.numpy(), dtype=np.float32), means, scales, substreams=substreams, threads=threads
+        )
+        self.timings.transform_s += transform_end - started
+        self.timings.entropy_s += time.perf_counter() - transform_end
+        return CodedLatents(z_stream=z_stream, y_stream=y_stream)
+
+    # ----- decoder -------------------------------------------------------------------------
+
+    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int) -> np.ndarray:
+        """HxWx3 uint8 image from the two streams."""
+        m, n = self.model.config.m, self.model.config.n
+        _, _, yh, yw = self.latent_shape(height, width, m)
+        z_shape = (1, n, yh // 4, yw // 4)
+        started = time.perf_counter()
+        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes(z_shape))
+        entropy_s = time.perf_counter() - started
+        means, scales = self._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)))
+        started = time.perf_counter()
+        y_hat, _ = self.gaussian.decompress(coded.y_stream, means, scales, threads=threads)
+        entropy_s += time.perf_counter() - started
+        started = time.perf_counter()
+        _, inverse_gain = self._gains(quality)
+        with torch.inference_mode():
+            y = torch.from_numpy(y_hat) * inverse_gain
+            x_hat = self._tiled(y, self.model.g_s, scale=LATENT_STRIDE, out_channels=3, crop=(height, width))
+        image = x_hat[0].permute(1, 2, 0).numpy()
+        self.timings.transform_s += time.perf_counter() - started
+        self.timings.entropy_s += entropy_s
+        return image
+
+    # ----- tiling ---------------------------------------------------------------------------
+
+    def _tiled(self, x: torch.Tensor, transform, scale: float, out_channels: int, crop=None) -> torch.Tensor:
+        """Applies a (de)convolutional transform in overlapping tiles laid on the latent grid.
+
+        ``scale`` is output size / input size (1/16 for analysis, 16 for synthesis). Synthesis
+        output is clamped, rounded and converted to uint8 tile by tile to keep memory bounded.
+        """
+        synthesis = scale > 1
+        unit = 1 if synthesis else LATENT_STRIDE  # input elements per latent element
+        lh, lw = (x.shape[2] // unit, x.shape[3] // unit)
+        tile, margin = self.tile_latent, self.tile_margin
+        out_h, out_w = int(x.shape[2] * scale), int(x.shape[3] * scale)
+        if crop is not None:
+            out_h, out_w = crop
+        dtype = torch.uint8 if synthesis else torch.float32
+        out = torch.empty((1, out_channels, out_h, out_w), dtype=dtype)
+        out_unit = LATENT_STRIDE if synthesis else 1  # output elements per latent element
+        step = tile if max(lh, lw) > tile + 2 * margin else max(lh, lw)
+        for top in range(0, lh, step):
+            for left in range(0, lw, step):
+                bottom, right = min(top + step, lh), min(left + step, lw)
+                t0, l0 = max(top - margin, 0), max(left - margin, 0)
+                t1, l1 = min(bottom + margin, lh), min(right + margin, lw)
+                part = transform(x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit])
+                oy, ox = (top - t0) * out_unit, (left - l0) * out_unit
+                ty0, tx0 = top * out_unit, left * out_unit
+                ty1, tx1 = min(bottom * out_unit, out_h), min(right * out_unit, out_w)
+                if ty0 >= ty1 or tx0 >= tx1:
+                    continue
+                piece = part[:, :, oy : oy + ty1 - ty0, ox : ox + tx1 - tx0]
+                if synthesis:
+                    piece = piece.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
+                out[:, :, ty0:ty1, tx0:tx1] = piece
+        return out

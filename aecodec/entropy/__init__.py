@@ -1,0 +1,12 @@
+"""Entropy coding of latents: rANS with quantized CDF tables (C++ core in aecodec._core).
+
+GaussianCoder codes y with a Gaussian conditional (fused quantization around means, table
+picked per value from its scale); IndexedCoder codes integer symbols with per-channel tables.
+Out-of-range values are escape-coded, so every int32 value round-trips.
+"""
+
+from .._core import InvalidInputError
+from .gaussian import GaussianCoder, default_gaussian_coder
+from .indexed import IndexedCoder
+
+__all__ = ["GaussianCoder", "IndexedCoder", "InvalidInputError", "default_gaussian_coder"]

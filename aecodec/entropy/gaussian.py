@@ -1,0 +1,86 @@
+"""Gaussian conditional coder: fused quantization y -> rint(y - mean), one table per grid scale."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .. import _core
+from .._core import InvalidInputError
+from ..errors import InvalidTableError
+from ._checks import MAX_SUBSTREAMS, float32_array, positive_int, same_shape, stream_bytes
+from .tables import check_precision, gaussian_pmfs, make_tables, quantize_pmfs
+
+
+@lru_cache(maxsize=8)
+def _build(scale_min: float, scale_max: float, num_scales: int, precision: int, tail_mass: float):
+    if not (0 < scale_min < scale_max < np.inf) or num_scales < 2:
+        raise InvalidTableError(
+            f"need 0 < scale_min < scale_max and num_scales >= 2, got {scale_min}, {scale_max}, {num_scales}"
+        )
+    grid = np.exp(np.linspace(np.log(scale_min), np.log(scale_max), num_scales)).astype(np.float32)
+    pmfs, num_symbols, offsets = gaussian_pmfs(grid, tail_mass)
+    freqs = quantize_pmfs(pmfs, num_symbols, precision)
+    quantized = make_tables(freqs, num_symbols, offsets, precision)
+    grid.flags.writeable = False
+    return grid, quantized, _core.GaussianModel(quantized.build(), grid)
+
+
+class GaussianCoder:
+    """Codes y given per-element means and scales with a grid of quantized Gaussian tables.
+
+    The table of an element is the smallest grid scale >= its scale (the last one above the grid).
+    Tables are built once per parameter set and shared between instances.
+    """
+
+    def __init__(self, scale_min=0.11, scale_max=256.0, num_scales=64, precision=16, tail_mass=1e-9):
+        precision = check_precision(precision)
+        self.precision = precision
+        self.tail_mass = float(tail_mass)
+        self.scale_grid, self.quantized, self._model = _build(float(scale_min), float(scale_max), int(num_scales),
+                                              precision, float(tail_mass))
+
+    def scale_indexes(self, scales: np.ndarray) -> np.ndarray:
+        """Table index per scale: number of grid scales < scale, capped at num_scales - 1 (int32)."""
+        s = float32_array("scales", scales)
+        if np.isnan(s).any():
+            raise InvalidInputError("scales contain NaN")
+        idx = np.searchsorted(self.scale_grid, s, side="left")
+        return np.minimum(idx, len(self.scale_grid) - 1).astype(np.int32)
+
+    def _inputs(self, y, means, scales):
+        y, means, scales = (float32_array(n, a) for n, a in (("y", y), ("means", means), ("scales", scales)))
+        same_shape("y", y, means=means, scales=scales)
+        return y, means, scales
+
+    def compress(self, y, means, scales, *, substreams: int = 1, threads: int = 1) -> bytes:
+        """Quantizes symbol = rint(y - means) and codes it; `substreams` independent chunks on `threads` threads."""
+        y, means, scales = self._inputs(y, means, scales)
+        k = positive_int("substreams", substreams, MAX_SUBSTREAMS)
+        t = positive_int("threads", threads, 1024)
+        return _core.encode_gaussian(self._model, y, means, scales, k, t)
+
+    def decompress(self, data: bytes, means, scales, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Returns (y_hat = symbols + means as float32, symbols as int32), both shaped like means."""
+        means, scales = float32_array("means", means), float32_array("scales", scales)
+        same_shape("means", means, scales=scales)
+        if not np.isfinite(means).all():
+            raise InvalidInputError("means must be finite")
+        t = positive_int("threads", threads, 1024)
+        y_hat, symbols = _core.decode_gaussian(self._model, stream_bytes(data), means, scales, t)
+        return y_hat.reshape(means.shape), symbols.reshape(means.shape)
+
+    def estimate_bits(self, y, means, scales) -> float:
+        """Ideal code length (sum of -log2 p under the quantized tables, escapes included)."""
+        return _core.bits_gaussian(self._model, *self._inputs(y, means, scales))
+
+
+def default_gaussian_coder() -> GaussianCoder:
+    """The shared GaussianCoder with default parameters."""
+    return _default()
+
+
+@lru_cache(maxsize=1)
+def _default() -> GaussianCoder:
+    return GaussianCoder()

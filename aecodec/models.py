@@ -1,0 +1,49 @@
+"""Registry of shipped models: ids are written into .aec files, so entries are append-only."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from aecodec.errors import ModelMismatchError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    model_id: int
+    name: str
+    filename: str
+
+    @property
+    def path(self) -> Path:
+        return WEIGHTS_DIR / self.filename
+
+
+# Never renumber or reuse an id: files in the wild name their model by it.
+REGISTRY: dict[int, ModelEntry] = {
+    1: ModelEntry(1, "hyperprior-gain-n128-m192", "hyperprior-gain-n128-m192.safetensors"),
+}
+DEFAULT_MODEL_ID = 1
+
+
+def entry(model_id: int) -> ModelEntry:
+    """The registry entry of ``model_id``; ModelMismatchError if this build does not know it."""
+    try:
+        return REGISTRY[model_id]
+    except KeyError:
+        known = ", ".join(f"{k} ({v.name})" for k, v in REGISTRY.items())
+        raise ModelMismatchError(f"file was made by model id {model_id}, unknown to this aecodec (knows {known})") from None
+
+
+@functools.lru_cache(maxsize=4)
+def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None):
+    """A ready-to-code engine for a registered model (cached), or for an explicit weights file."""
+    from aecodec.engine import CodecEngine
+
+    path = Path(weights_path) if weights_path else entry(model_id).path
+    if not path.exists():
+        raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
+    return CodecEngine.from_file(path, model_id=model_id)

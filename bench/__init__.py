@@ -1,0 +1,1 @@
+"""Benchmarks of aecodec: rate-distortion (``bench.rd``) and speed/memory (``bench.speed``)."""

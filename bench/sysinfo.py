@@ -1,0 +1,89 @@
+"""Machine, library versions and date for the ``meta`` of benchmark results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+
+def cpu() -> dict:
+    """CPU model name and core counts (from lscpu when available)."""
+    info = {"model_name": platform.processor() or platform.machine(), "logical_cpus": os.cpu_count()}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        info["model_name"] = fields.get("Model name", info["model_name"])
+        for key, name in (("CPU(s)", "lscpu_cpus"), ("Core(s) per socket", "cores_per_socket"),
+                          ("Socket(s)", "sockets"), ("Thread(s) per core", "threads_per_core")):
+            if key in fields:
+                info[name] = fields[key]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        info["affinity_cpus"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    return info
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def versions(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Python packages and, where Pillow reports them, the codec libraries it is built with."""
+    from PIL import features
+
+    out = {"python": sys.version.split()[0]}
+    for dist in ("pillow", "numpy", "torch", "scipy", "pytorch-msssim", "imagecodecs",
+                 "pillow-jxl-plugin", "matplotlib", "aecodec"):
+        v = _dist_version(dist)
+        if v:
+            out[dist] = v
+    for key, feature in (("libjpeg-turbo", "libjpeg_turbo"), ("libwebp", "webp"),
+                         ("libavif", "avif"), ("openjpeg", "jpg_2000"), ("zlib", "zlib")):
+        try:
+            v = features.version(feature)
+        except ValueError:
+            v = None
+        if v:
+            out[key] = str(v)
+    out.update(extra or {})
+    return out
+
+
+def training_running() -> list[str]:
+    """Command lines of running ``aecodec train`` processes (they compete for the CPU)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = " ".join(a.decode(errors="replace") for a in argv if a)
+        if "aecodec" in line and " train" in line and proc.name != str(os.getpid()):
+            found.append(line)
+    return found
+
+
+def meta(extra_versions: dict[str, str] | None = None) -> dict:
+    """Everything needed to interpret a benchmark's numbers later."""
+    jobs = training_running()
+    return {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpu": cpu(), "platform": platform.platform()},
+        "versions": versions(extra_versions),
+        "concurrent_training": bool(jobs),
+        "concurrent_training_note": (
+            "a model training job (python -m aecodec train) was running concurrently; "
+            "timings are pessimistic" if jobs else "no training job detected"),
+    }
