@@ -62,13 +62,14 @@ class Codec:
     """Holds a loaded model for repeated encoding and decoding.
 
     ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
-    current setting). After each call ``last_timings`` splits the time into transform and entropy coding.
+    current setting). ``precision`` picks the transforms' arithmetic: "bf16" (fast on CPUs with AMX),
+    "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``. After each call ``last_timings`` splits the time into transform and entropy coding.
     """
 
     def __init__(self, model_id: int = models.DEFAULT_MODEL_ID, *, weights: str | Path | None = None,
-                 threads: int | None = None, max_pixels: int | None = -1):
+                 threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
         self.model_id = model_id
-        self.engine: CodecEngine = models.load_engine(model_id, str(weights) if weights else None)
+        self.engine: CodecEngine = models.load_engine(model_id, str(weights) if weights else None, precision)
         self.threads = threads
         self._max_pixels = max_pixels
         self.last_timings: dict[str, float] = {}

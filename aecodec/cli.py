@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_codec_commands(sub)
     _add_train(sub)
+    from aecodec.classic.cli import register as _register_classic
+
+    _register_classic(sub)
     return parser
 
 
@@ -236,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run_info(args)
     if args.command == "train":
         return _run_train(args)
+    if args.command == "classic":
+        from aecodec.classic.cli import run as _run_classic
+
+        return _run_classic(args)
     return 2
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from aecodec.entropy import GaussianCoder, IndexedCoder
-from aecodec.errors import CorruptStreamError
+from aecodec.entropy import IndexedCoder, default_gaussian_coder
+from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
 
@@ -69,21 +69,31 @@ class CodecEngine:
     metadata: dict = field(default_factory=dict)
     tile_latent: int = 48  # latent tile side (x16 pixels) above which images are processed in tiles
     tile_margin: int = 4  # latent elements of context around each tile
+    # "bf16" runs the analysis/synthesis transforms under bf16 autocast (fast with AMX); "auto" picks it
+    # where the CPU has AMX. Entropy parameters are always float64, so streams stay decodable anywhere.
+    precision: str = "auto"
 
     def __post_init__(self):
         self.model.eval()
+        if self.precision == "auto":
+            self.precision = "bf16" if cpu_has_amx() else "fp32"
+        if self.precision not in ("bf16", "fp32"):
+            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+        self.model.g_a.to(memory_format=torch.channels_last)
+        self.model.g_s.to(memory_format=torch.channels_last)
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.hyper_synthesis64 = copy.deepcopy(self.model.h_s).double()
-        self.gaussian = GaussianCoder()
+        self.gaussian = default_gaussian_coder()
         pmf, offsets, lengths = self.model.hyper_prior.pmf_table()
         self.hyper_coder = IndexedCoder.from_pmfs(pmf.numpy(), lengths.numpy(), offsets.numpy())
         self.timings = Timings()
 
     @classmethod
-    def from_file(cls, path: str | Path, model_id: int) -> "CodecEngine":
+    def from_file(cls, path: str | Path, model_id: int, precision: str = "auto") -> "CodecEngine":
         model, meta = load_weights(path)
-        return cls(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta)
+        return cls(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,
+                   precision=precision)
 
     @property
     def fingerprint_bytes(self) -> bytes:
@@ -123,7 +133,7 @@ class CodecEngine:
         """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally)."""
         started = time.perf_counter()
         h, w = rgb.shape[:2]
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float().div_(255)
+        x = torch.from_numpy(np.array(rgb)).permute(2, 0, 1)[None].float().div_(255)
         stride = HyperpriorModel.STRIDE
         x = F.pad(x, (0, (-w) % stride, 0, (-h) % stride), mode="replicate")
         with torch.inference_mode():
@@ -196,7 +206,10 @@ class CodecEngine:
                 bottom, right = min(top + step, lh), min(left + step, lw)
                 t0, l0 = max(top - margin, 0), max(left - margin, 0)
                 t1, l1 = min(bottom + margin, lh), min(right + margin, lw)
-                part = transform(x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit])
+                region = x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit].contiguous(
+                    memory_format=torch.channels_last)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                    part = transform(region).float()
                 oy, ox = (top - t0) * out_unit, (left - l0) * out_unit
                 ty0, tx0 = top * out_unit, left * out_unit
                 ty1, tx1 = min(bottom * out_unit, out_h), min(right * out_unit, out_w)

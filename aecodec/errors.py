@@ -35,3 +35,7 @@ class UnsupportedImageError(AecodecError, ValueError):
 
 class InvalidTableError(AecodecError, ValueError):
     """A probability table handed to the entropy coder is malformed."""
+
+
+class InvalidInputError(AecodecError, ValueError):
+    """Arrays handed to the entropy coder have the wrong dtype, shape or non-finite values."""

@@ -39,11 +39,11 @@ def entry(model_id: int) -> ModelEntry:
 
 
 @functools.lru_cache(maxsize=4)
-def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None):
+def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None, precision: str = "auto"):
     """A ready-to-code engine for a registered model (cached), or for an explicit weights file."""
     from aecodec.engine import CodecEngine
 
     path = Path(weights_path) if weights_path else entry(model_id).path
     if not path.exists():
         raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
-    return CodecEngine.from_file(path, model_id=model_id)
+    return CodecEngine.from_file(path, model_id=model_id, precision=precision)

@@ -52,6 +52,9 @@ def test_conv_model_on_16x16():
 def test_invalid_configs_are_rejected(type_, kwargs):
     with pytest.raises(ValueError):
         make_config(type_, **kwargs)
+
+
+def test_unknown_type_is_rejected():
     with pytest.raises(ValueError):
         make_config("nope")
 

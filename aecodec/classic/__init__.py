@@ -10,41 +10,31 @@ the applications they are used for (dimensionality reduction, anomaly detection,
 See docs/CLASSIC.md.
 """
 
-from aecodec.classic.applications import (
-    anomaly_auc,
-    anomaly_scores,
-    compare_with_pca,
-    denoise,
-    embed,
-    fraction_inactive,
-    hoyer_sparsity,
-    jacobian_norm,
-    psnr,
-    reconstruct,
-    roc_auc,
-)
-from aecodec.classic.data import anomaly_split, load_digits_split, load_patch_split, load_patches
-from aecodec.classic.models import (
-    TYPES,
-    VAE,
-    AEConfig,
-    Autoencoder,
-    ContractiveAE,
-    ConvAE,
-    DenoisingAE,
-    SparseAE,
-    UndercompleteAE,
-    VanillaAE,
-    build_model,
-    make_config,
-)
-from aecodec.classic.store import load_model, save_model
-from aecodec.classic.training import fit, mean_score
+import importlib
 
-__all__ = [
-    "TYPES", "AEConfig", "Autoencoder", "VanillaAE", "UndercompleteAE", "VAE", "ConvAE", "DenoisingAE",
-    "SparseAE", "ContractiveAE", "make_config", "build_model", "fit", "mean_score", "save_model",
-    "load_model", "load_digits_split", "anomaly_split", "load_patches", "load_patch_split", "embed",
-    "reconstruct", "compare_with_pca", "anomaly_scores", "anomaly_auc", "roc_auc", "denoise", "psnr",
-    "hoyer_sparsity", "fraction_inactive", "jacobian_norm",
-]
+# Exports resolve lazily (PEP 562) so that ``aecodec --help`` does not import torch.
+_EXPORTS = {
+    "applications": [
+        "embed", "reconstruct", "compare_with_pca", "anomaly_scores", "anomaly_auc", "roc_auc", "denoise",
+        "psnr", "hoyer_sparsity", "fraction_inactive", "jacobian_norm",
+    ],
+    "data": ["load_digits_split", "anomaly_split", "load_patches", "load_patch_split"],
+    "models": [
+        "TYPES", "AEConfig", "Autoencoder", "VanillaAE", "UndercompleteAE", "VAE", "ConvAE", "DenoisingAE",
+        "SparseAE", "ContractiveAE", "make_config", "build_model",
+    ],
+    "store": ["save_model", "load_model"],
+    "training": ["fit", "mean_score"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"aecodec.classic.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'aecodec.classic' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 DIGITS = "digits"
+# Same as aecodec.classic.models.TYPES (checked by a test); repeated so that building the parser
+# does not import torch.
+TYPES = ("vanilla", "undercomplete", "vae", "conv", "denoising", "sparse", "contractive")
 
 
 def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
@@ -21,8 +24,6 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    from aecodec.classic.models import TYPES
-
     g = p.add_argument_group("model (unset options take the type's defaults)")
     g.add_argument("--type", choices=TYPES, default="undercomplete")
     g.add_argument("--code-dim", type=int)

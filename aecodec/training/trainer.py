@@ -20,6 +20,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.store import load_weights, save_weights
 from aecodec.training.data import PatchSampler
@@ -57,14 +58,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for but torch sees no CUDA device")
     return torch.device(name)
-
-
-def cpu_has_amx() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags
 
 
 def resolve_precision(name: str, device: torch.device) -> str:

@@ -1,0 +1,194 @@
+"""encode/decode/info/Codec with the shipped model: sizes, modes, rate control, determinism, tiling."""
+
+import io
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageCms
+
+import aecodec
+from aecodec.errors import UnsupportedImageError
+from conftest import synthetic_photo
+
+
+def psnr(a, b) -> float:
+    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
+    return 10 * math.log10(255**2 / max(mse, 1e-12))
+
+
+@pytest.mark.parametrize("height,width", [(1, 1), (1, 1000), (63, 65), (513, 769)])
+def test_any_size_round_trips(codec, height, width):
+    image = synthetic_photo(height, width, seed=height)
+    data = codec.encode(image, quality=75)
+    decoded = codec.decode(data)
+    assert decoded.size == (width, height) and decoded.mode == "RGB"
+    if height * width > 1000:
+        assert psnr(decoded, image) > 20
+
+
+def test_inputs_path_array_and_pil(codec, tmp_path, photo):
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    from_path = codec.encode(path, quality=50)
+    from_array = codec.encode(photo, quality=50)
+    from_pil = codec.encode(Image.fromarray(photo), quality=50)
+    assert from_path == from_array == from_pil
+    assert aecodec.decode(from_path).size == (photo.shape[1], photo.shape[0])
+
+
+def test_grayscale_stays_grayscale(codec, photo):
+    gray = np.asarray(Image.fromarray(photo).convert("L"))
+    decoded = codec.decode(codec.encode(gray, quality=80))
+    assert decoded.mode == "L" and decoded.size == (gray.shape[1], gray.shape[0])
+    assert psnr(decoded, gray) > 20
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_alpha_is_lossless(codec, photo, mode):
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(photo).convert(mode)
+    alpha = Image.fromarray(rng.integers(0, 256, size=photo.shape[:2], dtype=np.uint8))
+    image.putalpha(alpha)
+    decoded = codec.decode(codec.encode(image, quality=60))
+    assert decoded.mode == mode
+    np.testing.assert_array_equal(np.asarray(decoded.getchannel("A")), np.asarray(alpha))
+    assert aecodec.info(codec.encode(image, quality=60)).has_alpha
+
+
+def test_palette_cmyk_and_16bit_are_converted_with_warning(codec, photo):
+    palette = Image.fromarray(photo).convert("P")
+    with pytest.warns(UserWarning, match="mode P is converted to RGB"):
+        assert codec.decode(codec.encode(palette)).mode == "RGB"
+    with pytest.warns(UserWarning, match="mode CMYK is converted to RGB"):
+        assert codec.decode(codec.encode(Image.fromarray(photo).convert("CMYK"))).mode == "RGB"
+    sixteen = Image.fromarray(photo[..., 0].astype(np.uint16) * 257)
+    assert sixteen.mode == "I;16"
+    with pytest.warns(UserWarning, match="I;16"):
+        decoded = codec.decode(codec.encode(sixteen, quality=90))
+    assert decoded.mode == "L"
+    assert psnr(decoded, photo[..., 0]) > 20
+
+
+def test_exif_orientation_is_applied(codec, photo):
+    image = Image.fromarray(photo)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, quality=95)
+    decoded = codec.decode(codec.encode(Image.open(buffer)))
+    assert decoded.size == (photo.shape[0], photo.shape[1])
+
+
+def test_icc_profile_is_carried(codec, photo):
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image = Image.fromarray(photo)
+    image.info["icc_profile"] = profile
+    data = codec.encode(image)
+    assert aecodec.info(data).has_icc_profile
+    assert codec.decode(data).info["icc_profile"] == profile
+
+
+def test_bad_inputs_raise_clear_errors(codec, photo):
+    with pytest.raises(UnsupportedImageError, match="must be uint8"):
+        codec.encode(photo.astype(np.float32))
+    with pytest.raises(UnsupportedImageError, match="shape"):
+        codec.encode(np.zeros((2, 2, 2, 2), np.uint8))
+    with pytest.raises(UnsupportedImageError, match="no pixels"):
+        codec.encode(np.zeros((0, 5), np.uint8))
+    with pytest.raises(UnsupportedImageError, match="cannot encode an object of type int"):
+        codec.encode(5)
+    with pytest.raises(ValueError, match=r"quality must be in \[1, 100\]"):
+        codec.encode(photo, quality=0)
+    with pytest.raises(UnsupportedImageError, match="cannot read image"):
+        codec.encode(__file__)
+
+
+def test_quality_is_monotonic_in_size(codec, photo):
+    sizes = [len(codec.encode(photo, quality=q)) for q in (1, 20, 40, 60, 80, 100)]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes), sizes
+
+
+def test_target_bpp_is_met(codec):
+    image = synthetic_photo(128, 192, seed=3)
+    pixels = 128 * 192
+    low = 8 * len(codec.encode(image, quality=1)) / pixels
+    high = 8 * len(codec.encode(image, quality=100)) / pixels
+    for target in (low + 0.3 * (high - low), low + 0.7 * (high - low)):
+        bpp = 8 * len(codec.encode(image, target_bpp=target)) / pixels
+        assert abs(bpp - target) <= 0.05 * target, (target, bpp)
+    assert 8 * len(codec.encode(image, target_bpp=low / 2)) / pixels == pytest.approx(low)
+
+
+def test_file_size_matches_estimated_rate(codec):
+    """The bytes written are within a small margin of the ideal information content of the model."""
+    engine = codec.engine
+    image = synthetic_photo(256, 256, seed=5)
+    y = engine.analyze(image)
+    gain, _ = engine._gains(60.0)
+    with torch.inference_mode():
+        y = (y * gain).numpy()
+        z_hat = torch.round(engine.model.h_a(torch.from_numpy(y)))
+    means, scales = engine._entropy_parameters(z_hat)
+    estimated = engine.gaussian.estimate_bits(y, means, scales)
+    coded = engine.encode_latent(torch.from_numpy(y / gain.numpy()), 60.0, substreams=1, threads=1)
+    assert 8 * len(coded.y_stream) == pytest.approx(estimated, rel=0.005, abs=256)
+
+
+def test_decoded_latent_equals_quantization(codec):
+    engine = codec.engine
+    image = synthetic_photo(64, 64, seed=6)
+    y = engine.analyze(image)
+    coded = engine.encode_latent(y, 50.0, substreams=2, threads=2)
+    gain, _ = engine._gains(50.0)
+    with torch.inference_mode():
+        z_hat = torch.round(engine.model.h_a(y * gain))
+    means, scales = engine._entropy_parameters(z_hat)
+    y_hat, symbols = engine.gaussian.decompress(coded.y_stream, means, scales)
+    expected = np.rint((y * gain).numpy() - means).astype(np.int32)
+    np.testing.assert_array_equal(symbols, expected)
+    np.testing.assert_array_equal(y_hat, symbols.astype(np.float32) + means)
+
+
+def test_info_reads_header(codec, photo):
+    data = codec.encode(photo, quality=33.3)
+    header = aecodec.info(data)
+    assert (header.width, header.height, header.mode) == (photo.shape[1], photo.shape[0], "RGB")
+    assert header.quality == pytest.approx(33.3, abs=1e-4)
+    assert header.model_id == 1 and header.file_size == len(data)
+    assert header.bpp == pytest.approx(8 * len(data) / (photo.shape[0] * photo.shape[1]))
+
+
+def test_decoding_is_identical_across_thread_counts(photo):
+    data = aecodec.Codec(threads=2).encode(photo, quality=70)
+    one = np.asarray(aecodec.Codec(threads=1).decode(data))
+    two = np.asarray(aecodec.Codec(threads=2).decode(data))
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(np.asarray(aecodec.Codec(threads=2).decode(data)), two)
+
+
+def test_decoding_is_identical_in_a_fresh_process(tmp_path, photo):
+    data = aecodec.encode(photo, quality=70)
+    (tmp_path / "x.aec").write_bytes(data)
+    script = (
+        "import sys, numpy as np, torch, aecodec; torch.set_num_threads(1); "
+        f"np.save(sys.argv[1], np.asarray(aecodec.decode(open(r'{tmp_path / 'x.aec'}', 'rb').read())))"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "pixels.npy")], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "pixels.npy"), np.asarray(aecodec.decode(data)))
+
+
+def test_tiles_leave_no_seams(codec):
+    image = synthetic_photo(512, 768, seed=9)
+    untiled = codec.decode(codec.encode(image, quality=60))
+    engine = codec.engine
+    saved = engine.tile_latent
+    engine.tile_latent = 12
+    try:
+        tiled = codec.decode(codec.encode(image, quality=60))
+    finally:
+        engine.tile_latent = saved
+    assert abs(psnr(tiled, image) - psnr(untiled, image)) < 0.1

@@ -1,0 +1,132 @@
+"""The .aec container: parsing, checksums, caps, hostile bytes."""
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+import aecodec
+from aecodec import container
+from aecodec.errors import (
+    AecodecError, ChecksumError, CorruptStreamError, ImageTooLargeError, ModelMismatchError,
+    TruncatedStreamError, UnsupportedFormatError,
+)
+from conftest import TEST_DATA
+
+
+def _reseal(body: bytes) -> bytes:
+    """Recomputes the CRC so that a deliberately edited file passes the checksum."""
+    body = body[:-4]
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def _with_header_field(data: bytes, offset: int, fmt: str, value) -> bytes:
+    edited = bytearray(data)
+    struct.pack_into(fmt, edited, offset, value)
+    return _reseal(bytes(edited))
+
+
+@pytest.fixture(scope="module")
+def small_file(tiny_codec, photo) -> bytes:
+    return tiny_codec.encode(photo[:24, :40], quality=70)
+
+
+def test_serialize_parse_round_trip():
+    header = container.Header(model_id=3, fingerprint=b"12345678", width=17, height=9, mode="LA", quality=42.5)
+    sections = {container.HYPER_LATENT: b"zz", container.LATENT: b"yyy", container.ALPHA: b"a"}
+    parsed = container.parse(container.serialize(container.Container(header, sections)))
+    assert parsed.header == header
+    assert parsed.sections == sections
+
+
+def test_header_layout_is_documented_size():
+    assert container.HEADER_SIZE == 40
+
+
+def test_truncation_at_every_byte_raises(tiny_codec, small_file):
+    for cut in range(len(small_file)):
+        with pytest.raises(AecodecError):
+            tiny_codec.decode(small_file[:cut])
+
+
+def test_random_bit_flips_raise(tiny_codec, small_file):
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        flipped = bytearray(small_file)
+        position = rng.integers(len(flipped) * 8)
+        flipped[position // 8] ^= 1 << (position % 8)
+        with pytest.raises(AecodecError):
+            tiny_codec.decode(bytes(flipped))
+
+
+def test_resealed_corruption_of_streams_never_crashes(tiny_codec, small_file):
+    """Damage behind a valid checksum reaches the entropy decoder: it must fail cleanly or decode."""
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        edited = bytearray(small_file)
+        for _ in range(rng.integers(1, 4)):
+            position = rng.integers(container.HEADER_SIZE + 2, len(edited) - 4)
+            edited[position] = rng.integers(256)
+        try:
+            image = tiny_codec.decode(_reseal(bytes(edited)))
+        except AecodecError:
+            continue
+        assert image.size == (40, 24)
+
+
+def test_checksum_and_magic_errors(tiny_codec, small_file):
+    with pytest.raises(UnsupportedFormatError, match="not an .aec file"):
+        tiny_codec.decode(b"\x89PNG\r\n\x1a\n" + small_file[8:])
+    with pytest.raises(ChecksumError, match="checksum"):
+        tiny_codec.decode(small_file[:-1] + bytes([small_file[-1] ^ 1]))
+    with pytest.raises(AecodecError):
+        tiny_codec.decode(b"")
+
+
+def test_version_and_mode_checked(tiny_codec, small_file):
+    with pytest.raises(UnsupportedFormatError, match="format version 9"):
+        tiny_codec.decode(_with_header_field(small_file, 8, "<H", 9))
+    with pytest.raises(CorruptStreamError, match="mode"):
+        tiny_codec.decode(_with_header_field(small_file, 32, "<B", 7))
+
+
+def test_bomb_limit_checked_before_decoding(tiny_codec, small_file):
+    huge = _with_header_field(_with_header_field(small_file, 24, "<I", 200_000), 28, "<I", 100_000)
+    with pytest.raises(ImageTooLargeError, match="exceeds the limit"):
+        tiny_codec.decode(huge)
+    with pytest.raises(ImageTooLargeError, match="format limit"):
+        container.check_dimensions(1 << 21, 1, None)
+
+
+def test_bomb_limit_is_configurable(tiny_codec, small_file, monkeypatch):
+    monkeypatch.setattr(aecodec, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(ImageTooLargeError, match="MAX_IMAGE_PIXELS"):
+        tiny_codec.decode(small_file)
+    with pytest.raises(ImageTooLargeError):
+        aecodec.info(small_file)
+    monkeypatch.setattr(aecodec, "MAX_IMAGE_PIXELS", None)
+    assert tiny_codec.decode(small_file).size == (40, 24)
+
+
+def test_section_length_beyond_data(small_file):
+    edited = bytearray(small_file)
+    struct.pack_into("<I", edited, container.HEADER_SIZE + 2 + 4, 10_000_000)
+    with pytest.raises(TruncatedStreamError, match="claims 10000000 bytes"):
+        container.parse(_reseal(bytes(edited)))
+
+
+def test_model_mismatch_is_reported(codec, small_file):
+    with pytest.raises(ModelMismatchError, match="weights"):
+        codec.decode(small_file)
+    with pytest.raises(ModelMismatchError, match="unknown to this aecodec"):
+        aecodec.decode(_with_header_field(small_file, 12, "<H", 999))
+
+
+def test_golden_file_keeps_decoding(tiny_codec):
+    """A file written by format version 1 must keep decoding to the very same pixels."""
+    from PIL import Image
+
+    decoded = np.asarray(tiny_codec.decode((TEST_DATA / "golden_tiny.aec").read_bytes()))
+    expected = np.asarray(Image.open(TEST_DATA / "golden_tiny_decoded.png"))
+    np.testing.assert_array_equal(decoded, expected)
