@@ -182,6 +182,9 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     inf = sub.add_parser("info", help="print the header of .aec files")
     inf.add_argument("inputs", nargs="+", metavar="FILE")
+    demo = sub.add_parser("demo", help="compress and decompress one image; print bpp and PSNR next to JPEG")
+    demo.add_argument("image", nargs="?", help="image file (default: a Kodak image from ../shared/data)")
+    demo.add_argument("-q", "--quality", type=float, default=75.0)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -237,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         return _run_files(args, {".aec"}, ".png", _decode_one)
     if args.command == "info":
         return _run_info(args)
+    if args.command == "demo":
+        from aecodec.demo import run
+
+        try:
+            return run(args.image, args.quality)
+        except (FileNotFoundError, ValueError) as exc:
+            return _fail(exc)
     if args.command == "train":
         return _run_train(args)
     if args.command == "classic":

@@ -1,0 +1,55 @@
+"""``aecodec demo``: compress and decompress one image, and print bpp and PSNR next to JPEG."""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "kodak" / "kodim23.png"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * math.log10(255**2 / max(mse, 1e-12))
+
+
+def jpeg_at_size(rgb: np.ndarray, max_bytes: int) -> tuple[bytes, int]:
+    """The best Pillow JPEG (4:2:0, optimized) that is no larger than ``max_bytes``."""
+    best, best_q = None, 1
+    for q in range(1, 96):
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=q, optimize=True, subsampling=2)
+        if buffer.tell() > max_bytes and best is not None:
+            break
+        best, best_q = buffer.getvalue(), q
+    return best, best_q
+
+
+def run(image_path: str | None, quality: float) -> int:
+    import aecodec
+
+    path = Path(image_path) if image_path else SAMPLE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: pass an image path (the default sample is a Kodak image in ../shared)")
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    pixels = rgb.shape[0] * rgb.shape[1]
+    codec = aecodec.Codec()
+    started = time.perf_counter()
+    data = codec.encode(rgb, quality=quality)
+    encode_s = time.perf_counter() - started
+    started = time.perf_counter()
+    decoded = np.asarray(codec.decode(data))
+    decode_s = time.perf_counter() - started
+    jpeg, jpeg_q = jpeg_at_size(rgb, len(data))
+    jpeg_decoded = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    print(f"image   {path} ({rgb.shape[1]}x{rgb.shape[0]})")
+    print(f"aecodec q={quality:<5g} {len(data):>8} bytes  {8 * len(data) / pixels:.3f} bpp  "
+          f"PSNR {psnr(rgb, decoded):.2f} dB  (encode {encode_s * 1000:.0f} ms, decode {decode_s * 1000:.0f} ms)")
+    print(f"JPEG    q={jpeg_q:<5d} {len(jpeg):>8} bytes  {8 * len(jpeg) / pixels:.3f} bpp  "
+          f"PSNR {psnr(rgb, jpeg_decoded):.2f} dB  (Pillow, 4:2:0, optimize, largest file not above aecodec's)")
+    return 0
