@@ -206,8 +206,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-dir", default="", help="folder evaluated periodically (estimated bpp, PSNR)")
     p.add_argument("--eval-every-min", type=float, default=20.0)
     p.add_argument("--checkpoint-every-min", type=float, default=5.0)
-    p.add_argument("--n", type=int, default=128, help="channels of the transforms")
-    p.add_argument("--m", type=int, default=192, help="channels of the latent")
+    p.add_argument("--holdout-every", type=int, default=10,
+                   help="leave every n-th image (by name) out of training, for evaluation (0: use all)")
+    # Long names only: torchrun would take an abbreviation like --n for one of its own options.
+    p.add_argument("--channels", dest="n", type=int, default=128, help="channels of the transforms (N)")
+    p.add_argument("--latent-channels", dest="m", type=int, default=192, help="channels of the latent (M)")
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -19,6 +19,14 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def split_holdout(files: list[Path], every: int) -> tuple[list[Path], list[Path]]:
+    """(training files, held-out files): every ``every``-th file by name is held out (0: none)."""
+    if every <= 0:
+        return list(files), []
+    return ([f for i, f in enumerate(files) if i % every != every - 1],
+            [f for i, f in enumerate(files) if i % every == every - 1])
+
+
 def load_rgb(path: Path) -> np.ndarray:
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
@@ -32,8 +40,10 @@ class PatchSampler:
     shrink like in a downscaled photo), then flipped at random.
     """
 
-    def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5):
-        self.images = [load_rgb(p) for p in list_images(folder)]
+    def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5,
+                 holdout_every: int = 0):
+        training, _ = split_holdout(list_images(folder), holdout_every)
+        self.images = [load_rgb(p) for p in training]
         self.images = [im for im in self.images if min(im.shape[:2]) >= patch]
         if not self.images:
             raise ValueError(f"no image in {folder} is at least {patch} pixels on each side")

@@ -48,6 +48,7 @@ class TrainOptions:
     eval_dir: str = ""
     eval_every_min: float = 20.0
     checkpoint_every_min: float = 5.0
+    holdout_every: int = 10  # every n-th image of --data is left out, for evaluation on unseen photos
     n: int = 128
     m: int = 192
 
@@ -201,7 +202,7 @@ class Trainer:
 
     def run(self) -> None:
         opt = self.opt
-        sampler = PatchSampler(opt.data, opt.patch, opt.batch, seed=opt.seed)
+        sampler = PatchSampler(opt.data, opt.patch, opt.batch, seed=opt.seed, holdout_every=opt.holdout_every)
         self.log({"event": "start", "device": str(self.device), "precision": self.precision,
                   "threads": torch.get_num_threads(), "world": self.world, "images": len(sampler.images),
                   "options": asdict(opt)})
@@ -248,6 +249,7 @@ class Trainer:
                 last_eval = time.time()
         self.save()
         self.evaluate()
+        self.log({"event": "done"})
         progress.close()
         if self.distributed:
             dist.destroy_process_group()
