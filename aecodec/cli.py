@@ -166,6 +166,17 @@ def _run_info(args: argparse.Namespace) -> int:
     return status
 
 
+def _run_bench(argv: list[str]) -> int:
+    """Front door to bench/ (rd.py, speed.py), which lives in the source tree, not in the package."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "cli.py").exists():
+        return _fail("the benchmarks live in the source checkout (bench/); run aecodec bench from there")
+    sys.path.insert(0, str(root))
+    from bench.cli import main as bench_main
+
+    return bench_main(argv)
+
+
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc = sub.add_parser("encode", help="compress images to .aec")
     enc.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders or globs")
@@ -182,6 +193,9 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     inf = sub.add_parser("info", help="print the header of .aec files")
     inf.add_argument("inputs", nargs="+", metavar="FILE")
+    bench = sub.add_parser("bench", help="rate-distortion (default) or speed benchmark from a source checkout",
+                           add_help=False)
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="rd|speed and their options (see bench/README.md)")
     demo = sub.add_parser("demo", help="compress and decompress one image; print bpp and PSNR next to JPEG")
     demo.add_argument("image", nargs="?", help="image file (default: a Kodak image from ../shared/data)")
     demo.add_argument("-q", "--quality", type=float, default=75.0)
@@ -236,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # everything after it, --help included, belongs to the benchmark
+        return _run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "encode":
         return _run_files(args, ENCODABLE_SUFFIXES, ".aec", _encode_one)

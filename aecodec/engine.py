@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from aecodec.entropy import IndexedCoder, default_gaussian_coder
 from aecodec.hardware import cpu_has_amx
@@ -72,6 +71,7 @@ class CodecEngine:
     # "bf16" runs the analysis/synthesis transforms under bf16 autocast (fast with AMX); "auto" picks it
     # where the CPU has AMX. Entropy parameters are always float64, so streams stay decodable anywhere.
     precision: str = "auto"
+    hyper_band: int = 16  # hyper-latent rows per band of the float64 hyper-synthesis
 
     def __post_init__(self):
         self.model.eval()
@@ -106,16 +106,29 @@ class CodecEngine:
         return self.model.gains(level)
 
     def _entropy_parameters(self, z_hat: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides."""
-        with torch_threads(1):
-            params = self.hyper_synthesis64(z_hat.double())
-        means64, scales64 = params.chunk(2, dim=1)
-        means = means64.float().numpy()
-        # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
-        # between machines; the snapped float32 value then names that table exactly.
+        """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides.
+
+        The float64 hyper-synthesis runs on one thread, in bands of hyper-latent rows so that its
+        float64 activations stay small on large images (encoder and decoder cut the same bands).
+        """
+        _, _, rows, cols = z_hat.shape
+        m = self.model.config.m
+        means = np.empty((1, m, rows * 4, cols * 4), dtype=np.float32)
+        scales = np.empty_like(means)
         grid = self.gaussian.scale_grid.astype(np.float64)
-        index = np.minimum(np.searchsorted(grid, scales64.numpy(), side="left"), len(grid) - 1)
-        return np.ascontiguousarray(means), np.ascontiguousarray(self.gaussian.scale_grid[index])
+        band, margin = self.hyper_band, 2
+        with torch_threads(1), torch.inference_mode():
+            for top in range(0, rows, band):
+                bottom = min(top + band, rows)
+                t0, t1 = max(top - margin, 0), min(bottom + margin, rows)
+                params = self.hyper_synthesis64(z_hat[:, :, t0:t1].double())
+                params = params[:, :, (top - t0) * 4 : (bottom - t0) * 4]
+                means[:, :, top * 4 : bottom * 4] = params[:, :m].numpy()
+                # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
+                # between machines; the snapped float32 value then names that table exactly.
+                index = np.searchsorted(grid, params[:, m:].numpy(), side="left")
+                scales[:, :, top * 4 : bottom * 4] = self.gaussian.scale_grid[np.minimum(index, len(grid) - 1)]
+        return means, scales
 
     def _hyper_indexes(self, shape: tuple[int, ...]) -> np.ndarray:
         channels = np.arange(shape[1], dtype=np.int32).reshape(1, -1, 1, 1)
@@ -133,9 +146,9 @@ class CodecEngine:
         """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally)."""
         started = time.perf_counter()
         h, w = rgb.shape[:2]
-        x = torch.from_numpy(np.array(rgb)).permute(2, 0, 1)[None].float().div_(255)
         stride = HyperpriorModel.STRIDE
-        x = F.pad(x, (0, (-w) % stride, 0, (-h) % stride), mode="replicate")
+        padded = np.pad(rgb, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
+        x = torch.from_numpy(padded).permute(2, 0, 1)[None]  # uint8; tiles convert to float
         with torch.inference_mode():
             y = self._tiled(x, self.model.g_a, scale=1 / LATENT_STRIDE, out_channels=self.model.config.m)
         self.timings.transform_s += time.perf_counter() - started
@@ -168,17 +181,20 @@ class CodecEngine:
         started = time.perf_counter()
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes(z_shape))
         entropy_s = time.perf_counter() - started
+        started = time.perf_counter()
         means, scales = self._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)))
+        transform_s = time.perf_counter() - started
         started = time.perf_counter()
         y_hat, _ = self.gaussian.decompress(coded.y_stream, means, scales, threads=threads)
+        del scales
         entropy_s += time.perf_counter() - started
         started = time.perf_counter()
         _, inverse_gain = self._gains(quality)
         with torch.inference_mode():
             y = torch.from_numpy(y_hat) * inverse_gain
             x_hat = self._tiled(y, self.model.g_s, scale=LATENT_STRIDE, out_channels=3, crop=(height, width))
-        image = x_hat[0].permute(1, 2, 0).numpy()
-        self.timings.transform_s += time.perf_counter() - started
+        image = np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())
+        self.timings.transform_s += transform_s + time.perf_counter() - started
         self.timings.entropy_s += entropy_s
         return image
 
@@ -206,8 +222,10 @@ class CodecEngine:
                 bottom, right = min(top + step, lh), min(left + step, lw)
                 t0, l0 = max(top - margin, 0), max(left - margin, 0)
                 t1, l1 = min(bottom + margin, lh), min(right + margin, lw)
-                region = x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit].contiguous(
-                    memory_format=torch.channels_last)
+                region = x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit]
+                if region.dtype == torch.uint8:
+                    region = region.float().div_(255)
+                region = region.contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                     part = transform(region).float()
                 oy, ox = (top - t0) * out_unit, (left - l0) * out_unit

@@ -25,6 +25,16 @@ def _monotone(rate: Sequence[float], quality: Sequence[float]) -> tuple[np.ndarr
     return r[keep], q[keep]
 
 
+def overlap(anchor_rate: Sequence[float], anchor_quality: Sequence[float],
+            test_rate: Sequence[float], test_quality: Sequence[float]) -> tuple[float, float]:
+    """The quality range over which ``bd_rate`` integrates (``lo >= hi``: no overlap)."""
+    _, qa = _monotone(anchor_rate, anchor_quality)
+    _, qt = _monotone(test_rate, test_quality)
+    if len(qa) == 0 or len(qt) == 0:
+        return float("nan"), float("nan")
+    return float(max(qa[0], qt[0])), float(min(qa[-1], qt[-1]))
+
+
 def bd_rate(
     anchor_rate: Sequence[float],
     anchor_quality: Sequence[float],
@@ -41,7 +51,7 @@ def bd_rate(
     rt, qt = _monotone(test_rate, test_quality)
     if len(qa) < 2 or len(qt) < 2:
         return float("nan")
-    lo, hi = max(qa[0], qt[0]), min(qa[-1], qt[-1])
+    lo, hi = overlap(ra, qa, rt, qt)
     if not hi > lo:
         return float("nan")
     area_a = PchipInterpolator(qa, np.log(ra)).integrate(lo, hi)

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from bench import codec_adapters, metrics, reference, sysinfo
-from bench.bdrate import bd_rate
+from bench.bdrate import bd_rate, overlap
 from bench.paths import KODAK_DIR, RESULTS_DIR, list_images, resolve
 
 ANCHOR = "jpeg"
@@ -161,21 +161,31 @@ def bd_rates(curves: dict[str, dict], anchor: dict) -> dict[str, dict[str, float
     return out
 
 
+def psnr_overlaps(curves: dict[str, dict], anchor: dict) -> dict[str, tuple[float, float]]:
+    """PSNR range (dB) each curve shares with the anchor: a BD-rate over a few tenths of a dB
+    says little."""
+    return {codec: overlap(anchor["bpp"], anchor["psnr"], c["bpp"], c["psnr"])
+            for codec, c in curves.items()}
+
+
 def _pct(v: float | None) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:+.1f} %"
 
 
-def bd_markdown(bd: dict, labels: dict[str, str], ref_bd: dict, images: str, n: int) -> str:
+def bd_markdown(bd: dict, labels: dict[str, str], ref_bd: dict, images: str, n: int,
+                overlaps: dict[str, tuple[float, float]]) -> str:
     lines = [f"# BD-rate vs Pillow JPEG ({images}, {n} images)", "",
              "Negative = fewer bits for the same quality. Bjontegaard delta rate, PCHIP of log-rate as "
              "a function of quality over the overlapping quality range; curves averaged per setting "
              "over the images; MS-SSIM in dB (-10 log10(1 - MS-SSIM)).", ""]
+    head = "| codec | PSNR | MS-SSIM | PSNR overlap (dB) |"
     if ref_bd:
-        lines += ["| codec | PSNR | MS-SSIM | reference PSNR | reference MS-SSIM |", "|---|---|---|---|---|"]
-    else:
-        lines += ["| codec | PSNR | MS-SSIM |", "|---|---|---|"]
+        head += " reference PSNR | reference MS-SSIM |"
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for codec in sorted(bd, key=lambda k: (bd[k]["psnr"] if math.isfinite(bd[k]["psnr"]) else 1e9)):
-        cells = [labels.get(codec, codec), _pct(bd[codec]["psnr"]), _pct(bd[codec]["msssim"])]
+        lo, hi = overlaps.get(codec, (math.nan, math.nan))
+        span = f"{lo:.1f}–{hi:.1f}" if hi > lo else "none"
+        cells = [labels.get(codec, codec), _pct(bd[codec]["psnr"]), _pct(bd[codec]["msssim"]), span]
         if ref_bd:
             r = ref_bd.get(codec, {})
             cells += [_pct(r.get("psnr")), _pct(r.get("msssim"))]
@@ -254,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     bd = bd_rates(curves, curves[ANCHOR]) if ANCHOR in curves else {}
     ref = reference.load() if is_kodak else {}
     ref_bd = reference_bd(ref)
+    overlaps = psnr_overlaps(curves, curves[ANCHOR]) if ANCHOR in curves else {}
+    for codec, (lo, hi) in overlaps.items():
+        if codec != ANCHOR and not hi - lo >= 2.0:
+            notes[f"{codec} BD-rate"] = (f"PSNR overlap with JPEG only {lo:.2f}–{hi:.2f} dB; "
+                                         "its BD-rate is not meaningful")
 
     write_csv(out / "rd_per_image.csv", rows, ROW_FIELDS)
     curve_rows = [{"codec": codec, "label": labels.get(codec, codec), **{k: c[k][i] for k in c},
@@ -263,15 +278,17 @@ def main(argv: list[str] | None = None) -> int:
     (out / "bd_rates.json").write_text(json.dumps(
         {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()} for k, d in bd.items()},
         indent=2) + "\n")
-    (out / "bd_rates.md").write_text(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images)))
+    bd_notes = "".join(f"\n- {k.split()[0]}: {v}" for k, v in notes.items() if k.endswith("BD-rate"))
+    (out / "bd_rates.md").write_text(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps)
+                                     + (f"\nNotes:{bd_notes}\n" if bd_notes else ""))
     from bench.plot import rd_figure
 
     rd_figure(curves, labels, ref, out / "rd.png", f"{images_dir.name} ({len(images)} images)")
 
     codec_versions = {}
-    for codec in codecs:
+    for name in curves:
         try:
-            codec_versions.update(codec.versions())
+            codec_versions.update(codec_adapters.get(name).versions())
         except Exception:  # versions are informative only
             pass
     meta = sysinfo.meta(codec_versions)
@@ -279,14 +296,14 @@ def main(argv: list[str] | None = None) -> int:
         "images": str(images_dir), "n_images": len(images), "image_names": [p.name for p in images],
         "measured": sorted(measured_names - set(k.split()[0] for k in notes if "failed" in notes[k])),
         "reused_from_cache": reused,
-        "grids": {c.name: {"param": c.param, "values": list(c.settings), "label": c.label} for c in codecs},
+        "grids": {codec: c["setting"] for codec, c in curves.items()},
         "anchor": ANCHOR, "notes": notes, "measure_seconds": round(elapsed, 1),
         "bd_rate_method": "Bjontegaard delta rate: PCHIP (scipy) of ln(bpp) vs quality, integrated "
                           "over the overlapping quality range; MS-SSIM in dB",
     })
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
-    print(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images)))
+    print(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps))
     for k, v in notes.items():
         print(f"[rd] note: {k}: {v}", file=sys.stderr)
     print(f"[rd] wrote {out}")

@@ -8,6 +8,7 @@ one model covers the whole rate range.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, asdict
 
 import torch
@@ -76,10 +77,15 @@ class HyperpriorModel(nn.Module):
             _conv(m * 3 // 2, 2 * m, 3, 1),
         )
         self.hyper_prior = FactorizedPrior(n)
-        # Gains are stored as logs so that interpolation between levels is geometric.
-        self.log_gain = nn.Parameter(torch.zeros(levels, m))
-        self.log_inverse_gain = nn.Parameter(torch.zeros(levels, m))
+        # Gains are stored as logs so that interpolation between levels is geometric. They start spread
+        # as high-rate theory suggests (quantization step ~ lambda^-1/2, a factor 10 over the range).
+        spread = 0.5 * torch.log(torch.tensor(config.lambdas) / math.sqrt(config.lambdas[0] * config.lambdas[-1]))
+        self.log_gain = nn.Parameter(spread[:, None].repeat(1, m))
+        self.log_inverse_gain = nn.Parameter(-spread[:, None].repeat(1, m))
         self.register_buffer("lambdas", torch.tensor(config.lambdas, dtype=torch.float32))
+
+    def gain_parameters(self) -> list[nn.Parameter]:
+        return [self.log_gain, self.log_inverse_gain]
 
     @property
     def num_levels(self) -> int:

@@ -11,6 +11,7 @@ import copy
 import json
 import math
 import os
+import signal
 import time
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -70,6 +71,19 @@ def resolve_precision(name: str, device: torch.device) -> str:
     return "bf16" if cpu_has_amx() else "fp32"
 
 
+GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
+
+
+def build_optimizer(model: HyperpriorModel, lr: float) -> torch.optim.Adam:
+    """Adam with the gain vectors in their own group at a larger learning rate."""
+    gains = {id(p) for p in model.gain_parameters()}
+    rest = [p for p in model.parameters() if id(p) not in gains]
+    return torch.optim.Adam([
+        {"params": rest, "lr_scale": 1.0},
+        {"params": model.gain_parameters(), "lr_scale": GAIN_LR_SCALE},
+    ], lr=lr)
+
+
 def interpolate_lambdas(model: HyperpriorModel, level: torch.Tensor) -> torch.Tensor:
     log_lambdas = torch.log(model.lambdas.to(level.device))
     low = level.floor().long().clamp(max=model.num_levels - 2)
@@ -123,7 +137,7 @@ class Trainer:
         self.ema = copy.deepcopy(self.model).eval()
         for p in self.ema.parameters():
             p.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=options.lr)
+        self.optimizer = build_optimizer(self.model, options.lr)
         self._restore()
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
@@ -208,10 +222,14 @@ class Trainer:
                   "options": asdict(opt)})
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         last_save = last_eval = time.time()
+        stop_requested = []
+        if self.rank == 0:
+            # SIGTERM (kill, end of a session) saves a checkpoint instead of losing the minutes since the last one.
+            signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True))
         progress = tqdm(total=opt.steps, initial=self.step, disable=self.rank != 0, dynamic_ncols=True)
         running: dict[str, float] = {}
         self.ddp_model.train()
-        while self.step < opt.steps:
+        while self.step < opt.steps and not stop_requested:
             started = time.time()
             batch = self.batch_for_step(sampler)
             torch.manual_seed(opt.seed * 1_000_003 + self.step * 101 + self.rank)
@@ -222,7 +240,7 @@ class Trainer:
                 out = self.ddp_model(x, level)
             terms = rate_distortion_loss(out, x, interpolate_lambdas(self.model, level))
             for group in self.optimizer.param_groups:
-                group["lr"] = self.learning_rate()
+                group["lr"] = self.learning_rate() * group["lr_scale"]
             self.optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             if opt.clip:
@@ -248,8 +266,11 @@ class Trainer:
                 self.evaluate()
                 last_eval = time.time()
         self.save()
-        self.evaluate()
-        self.log({"event": "done"})
+        if stop_requested:
+            self.log({"event": "stopped", "reason": "SIGTERM"})
+        else:
+            self.evaluate()
+            self.log({"event": "done"})
         progress.close()
         if self.distributed:
             dist.destroy_process_group()
