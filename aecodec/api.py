@@ -201,14 +201,12 @@ def decode(data) -> Image.Image:
 
 
 def info(data) -> ImageInfo:
-    """Reads an .aec header (bytes or a path) without decoding the image."""
+    """Reads an .aec header (bytes or a path) without decoding or checking the rest of the file."""
     data = _as_bytes(data)
-    parsed = container.parse(data, max_image_pixels())
-    h = parsed.header
+    h = container.parse_header(data, max_image_pixels())
     known = models.REGISTRY.get(h.model_id)
     return ImageInfo(
         width=h.width, height=h.height, mode=h.mode, quality=round(h.quality, 4), model_id=h.model_id,
         model_name=known.name if known else None, fingerprint=h.fingerprint.hex(), format_version=h.version,
-        has_alpha=container.ALPHA in parsed.sections, has_icc_profile=container.ICC_PROFILE in parsed.sections,
-        file_size=len(data),
+        has_alpha=h.has_alpha, has_icc_profile=h.has_icc_profile, file_size=len(data),
     )

@@ -36,6 +36,10 @@ LATENT = b"YLAT"
 ALPHA = b"ALPH"
 ICC_PROFILE = b"ICCP"
 KNOWN_SECTIONS = (HYPER_LATENT, LATENT, ALPHA, ICC_PROFILE)
+# Header flags announce optional sections, so that header-only readers know what the file holds.
+FLAG_ALPHA = 1
+FLAG_ICC_PROFILE = 2
+_FLAG_SECTIONS = ((FLAG_ALPHA, ALPHA), (FLAG_ICC_PROFILE, ICC_PROFILE))
 
 
 @dataclass
@@ -52,6 +56,14 @@ class Header:
     @property
     def pixels(self) -> int:
         return self.width * self.height
+
+    @property
+    def has_alpha(self) -> bool:
+        return bool(self.flags & FLAG_ALPHA)
+
+    @property
+    def has_icc_profile(self) -> bool:
+        return bool(self.flags & FLAG_ICC_PROFILE)
 
 
 @dataclass
@@ -77,6 +89,7 @@ def serialize(container: Container) -> bytes:
     h = container.header
     if h.mode not in MODES:
         raise ValueError(f"mode {h.mode!r} is not one of {MODES}")
+    h.flags = sum(flag for flag, tag in _FLAG_SECTIONS if tag in container.sections)
     parts = [
         _HEADER.pack(MAGIC, h.version, h.flags, h.model_id, 0, h.fingerprint, h.width, h.height,
                      MODES.index(h.mode), h.quality)
@@ -102,6 +115,8 @@ def parse_header(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> He
     magic, version, flags, model_id, _, fingerprint, width, height, mode, quality = _HEADER.unpack_from(data)
     if version != FORMAT_VERSION:
         raise UnsupportedFormatError(f"format version {version} is not supported (this build reads {FORMAT_VERSION})")
+    if flags & ~(FLAG_ALPHA | FLAG_ICC_PROFILE):
+        raise CorruptStreamError(f"unknown header flags {flags:#x}")
     if mode >= len(MODES):
         raise CorruptStreamError(f"unknown image mode code {mode}")
     if not (1.0 <= quality <= 100.0):
@@ -145,4 +160,7 @@ def parse(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Container
     for required in (HYPER_LATENT, LATENT):
         if required not in sections:
             raise CorruptStreamError(f"required section {required.decode()} is missing")
+    for flag, tag in _FLAG_SECTIONS:
+        if bool(header.flags & flag) != (tag in sections):
+            raise CorruptStreamError(f"header flags and sections disagree about {tag.decode()}")
     return Container(header=header, sections=sections)
