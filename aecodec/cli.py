@@ -220,6 +220,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-dir", default="", help="folder evaluated periodically (estimated bpp, PSNR)")
     p.add_argument("--eval-every-min", type=float, default=20.0)
     p.add_argument("--checkpoint-every-min", type=float, default=5.0)
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
+                   help="torch.compile the training step (default on; needs a C++ compiler on CPU)")
     p.add_argument("--holdout-every", type=int, default=10,
                    help="leave every n-th image (by name) out of training, for evaluation (0: use all)")
     # Long names only: torchrun would take an abbreviation like --n for one of its own options.

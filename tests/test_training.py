@@ -27,7 +27,7 @@ def image_folder(tmp_path_factory):
 
 def options(data, out, steps, **extra):
     base = dict(data=str(data), out=str(out), steps=steps, patch=64, batch=2, n=16, m=24, precision="fp32",
-                threads=1, warmup=2, holdout_every=0, checkpoint_every_min=1000, eval_every_min=1000)
+                threads=1, warmup=2, holdout_every=0, compile=False, checkpoint_every_min=1000, eval_every_min=1000)
     base.update(extra)
     return TrainOptions(**base)
 
@@ -71,10 +71,15 @@ def test_ddp_smoke(image_folder, tmp_path):
     result = subprocess.run(
         [torchrun, "--nproc_per_node=2", "--master_port=29533", "-m", "aecodec", "train", "--data", str(image_folder),
          "--out", str(tmp_path / "ddp"), "--steps", "2", "--patch", "64", "--batch", "2", "--channels", "16", "--latent-channels", "24",
-         "--precision", "fp32", "--holdout-every", "0"],
+         "--precision", "fp32", "--holdout-every", "0", "--no-compile"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     log = [json.loads(line) for line in (tmp_path / "ddp" / "train_log.jsonl").read_text().splitlines()]
     assert log[0]["world"] == 2
     assert (tmp_path / "ddp" / "weights.safetensors").exists()
+
+
+def test_compiled_training_step(image_folder, tmp_path):
+    Trainer(options(image_folder, tmp_path / "compiled", 2, compile=True)).run()
+    assert (tmp_path / "compiled" / "weights.safetensors").exists()

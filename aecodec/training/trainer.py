@@ -50,6 +50,7 @@ class TrainOptions:
     eval_every_min: float = 20.0
     checkpoint_every_min: float = 5.0
     holdout_every: int = 10  # every n-th image of --data is left out, for evaluation on unseen photos
+    compile: bool = True  # torch.compile the training forward pass (1.4x faster steps here, ~40 s to compile)
     n: int = 128
     m: int = 192
 
@@ -142,6 +143,7 @@ class Trainer:
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
         )
+        self.forward = torch.compile(self.ddp_model) if options.compile else self.ddp_model
 
     def log(self, record: dict) -> None:
         if self.rank != 0:
@@ -237,7 +239,7 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
             level = torch.rand(x.shape[0], device=self.device) * (self.model.num_levels - 1)
             with autocast:
-                out = self.ddp_model(x, level)
+                out = self.forward(x, level)
             terms = rate_distortion_loss(out, x, interpolate_lambdas(self.model, level))
             for group in self.optimizer.param_groups:
                 group["lr"] = self.learning_rate() * group["lr_scale"]
