@@ -62,12 +62,18 @@ def versions(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def training_running() -> list[str]:
-    """Command lines of running ``aecodec train`` processes (they compete for the CPU)."""
+    """Command lines of running ``aecodec train`` processes (they compete for the CPU).
+
+    A job paused with SIGSTOP (state T) does not count: pausing training is how clean timings are taken.
+    """
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state in ("T", "t"):
             continue
         line = " ".join(a.decode(errors="replace") for a in argv if a)
         if "aecodec" in line and " train" in line and proc.name != str(os.getpid()):
