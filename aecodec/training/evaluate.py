@@ -35,7 +35,7 @@ def estimate_rd(model: HyperpriorModel, image: np.ndarray, level: float) -> tupl
     bits = bits - torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
     x_hat = model.g_s(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
     pixels = torch.round(x_hat * 255)
-    mse = float(((pixels - torch.from_numpy(image).permute(2, 0, 1)[None].float()) ** 2).mean())
+    mse = float(((pixels - torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()) ** 2).mean())
     psnr = 10 * math.log10(255**2 / max(mse, 1e-10))
     return float(bits) / (h * w), psnr
 
