@@ -202,35 +202,41 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
+    from aecodec.training.options import TrainOptions
+
+    default = {name: field.default for name, field in TrainOptions.__dataclass_fields__.items()}
     p = sub.add_parser("train", help="train the codec model on a folder of images")
     p.add_argument("--data", required=True, help="folder of training images")
     p.add_argument("--out", required=True, help="folder for checkpoints, weights and the log")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when present")
     p.add_argument("--init-weights", default="", help="start from a weights file (e.g. the shipped one)")
-    p.add_argument("--steps", type=int, default=1_000_000)
-    p.add_argument("--patch", type=int, default=128)
-    p.add_argument("--batch", type=int, default=16, help="batch size per process")
-    p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--warmup", type=int, default=500)
-    p.add_argument("--decay-at", type=int, default=0, help="step from which the learning rate drops 10x")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=default["steps"])
+    p.add_argument("--patch", type=int, default=default["patch"])
+    p.add_argument("--batch", type=int, default=default["batch"], help="batch size per process")
+    p.add_argument("--lr", type=float, default=default["lr"])
+    p.add_argument("--warmup", type=int, default=default["warmup"])
+    p.add_argument("--decay-at", type=int, default=default["decay_at"],
+                   help="step from which the learning rate drops 10x (0: never)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default["device"])
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default["precision"])
+    p.add_argument("--threads", type=int, default=default["threads"], help="torch threads (0: torch's default)")
+    p.add_argument("--seed", type=int, default=default["seed"])
     p.add_argument("--eval-dir", default="", help="folder evaluated periodically (estimated bpp, PSNR)")
-    p.add_argument("--eval-every-min", type=float, default=20.0)
-    p.add_argument("--checkpoint-every-min", type=float, default=5.0)
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
-                   help="torch.compile the training step (default on; needs a C++ compiler on CPU)")
-    p.add_argument("--holdout-every", type=int, default=10,
+    p.add_argument("--eval-every-min", type=float, default=default["eval_every_min"])
+    p.add_argument("--checkpoint-every-min", type=float, default=default["checkpoint_every_min"])
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=default["compile"],
+                   help="torch.compile the training step (needs a C++ compiler on CPU)")
+    p.add_argument("--holdout-every", type=int, default=default["holdout_every"],
                    help="leave every n-th image (by name) out of training, for evaluation (0: use all)")
     # Long names only: torchrun would take an abbreviation like --n for one of its own options.
-    p.add_argument("--channels", dest="n", type=int, default=128, help="channels of the transforms (N)")
-    p.add_argument("--latent-channels", dest="m", type=int, default=192, help="channels of the latent (M)")
+    p.add_argument("--channels", dest="n", type=int, default=default["n"], help="channels of the transforms (N)")
+    p.add_argument("--latent-channels", dest="m", type=int, default=default["m"],
+                   help="channels of the latent (M)")
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from aecodec.training.trainer import Trainer, TrainOptions
+    from aecodec.training.options import TrainOptions
+    from aecodec.training.trainer import Trainer
 
     options = TrainOptions(**{k: v for k, v in vars(args).items() if k in TrainOptions.__dataclass_fields__})
     Trainer(options).run()

@@ -13,7 +13,8 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from aecodec.training.data import PatchSampler, split_holdout
-from aecodec.training.trainer import Trainer, TrainOptions
+from aecodec.training.options import TrainOptions
+from aecodec.training.trainer import Trainer
 from conftest import synthetic_photo
 
 

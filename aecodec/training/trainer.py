@@ -13,7 +13,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import dataclass, asdict
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,33 +26,7 @@ from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.store import load_weights, save_weights
 from aecodec.training.data import PatchSampler
 from aecodec.training.evaluate import evaluate_folder
-
-
-@dataclass
-class TrainOptions:
-    data: str
-    out: str
-    steps: int = 1_000_000
-    patch: int = 128
-    batch: int = 16
-    lr: float = 3e-4
-    warmup: int = 500
-    decay_at: int = 0  # step from which the learning rate is divided by 10 (0: never)
-    clip: float = 1.0
-    ema_decay: float = 0.999
-    device: str = "auto"
-    precision: str = "auto"
-    threads: int = 0
-    seed: int = 0
-    resume: bool = False
-    init_weights: str = ""
-    eval_dir: str = ""
-    eval_every_min: float = 20.0
-    checkpoint_every_min: float = 5.0
-    holdout_every: int = 10  # every n-th image of --data is left out, for evaluation on unseen photos
-    compile: bool = True  # torch.compile the training forward pass (1.4x faster steps here, ~40 s to compile)
-    n: int = 128
-    m: int = 192
+from aecodec.training.options import TrainOptions
 
 
 def resolve_device(name: str) -> torch.device:
