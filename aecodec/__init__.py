@@ -6,8 +6,10 @@
 
 __version__ = "0.1.0"
 
+from aecodec.container import DEFAULT_MAX_PIXELS as _DEFAULT_MAX_PIXELS  # noqa: E402
+
 # Decompression-bomb limit (pixels) for decoding, like PIL.Image.MAX_IMAGE_PIXELS; None disables it.
-MAX_IMAGE_PIXELS: int | None = 89_478_485
+MAX_IMAGE_PIXELS: int | None = _DEFAULT_MAX_PIXELS
 
 from aecodec.errors import (  # noqa: E402
     AecodecError,

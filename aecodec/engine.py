@@ -40,7 +40,7 @@ def torch_threads(count: int | None):
 
 @dataclass
 class CodedLatents:
-    """What the container stores for one image: the two streams and the latent geometry."""
+    """The two entropy-coded streams the container stores for one image (their shapes follow from its size)."""
 
     z_stream: bytes
     y_stream: bytes

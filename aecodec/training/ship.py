@@ -40,7 +40,7 @@ def write_model_card(weights: Path, run: Path | None, rd_dir: Path | None) -> st
         f"  {len(config['lambdas'])} gain levels at lambda = {', '.join(str(v) for v in config['lambdas'])}",
         "  (loss lambda * 255^2 * MSE + bpp, lambda and gains interpolated geometrically per sample).",
         "- Data: the 227 training photographs of ../shared/data/train (Wikimedia, Urban100, BSD68, Sun-Hays),"
-        " every 10th held out since step ~2,000; never Kodak.",
+        " every 10th held out (--holdout-every); never Kodak.",
         f"- Training: {meta.get('steps', '?')} steps of batch {meta.get('batch', '?')} x {meta.get('patch', '?')}^2 patches, "
         f"{hours:.2f} h of training time on {meta.get('device', '?')} ({meta.get('precision', '?')}), Adam, EMA weights.",
         f"- Weights: fp16 safetensors, fingerprint `{meta['fingerprint'][:16]}` (first 8 bytes go into every .aec file).",
