@@ -211,6 +211,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when present")
     p.add_argument("--init-weights", default="", help="start from a weights file (e.g. the shipped one)")
     p.add_argument("--steps", type=int, default=default["steps"])
+    p.add_argument("--minutes", type=float, default=default["minutes"],
+                   help="stop after this many minutes of training in this run (0: no limit)")
     p.add_argument("--patch", type=int, default=default["patch"])
     p.add_argument("--batch", type=int, default=default["batch"], help="batch size per process")
     p.add_argument("--lr", type=float, default=default["lr"])

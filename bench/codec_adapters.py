@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, features
 
 # Default aecodec quality grid (quality in [1, 100], higher is better).
-AECODEC_QUALITIES = (5.0, 15.0, 25.0, 35.0, 45.0, 55.0, 65.0, 75.0, 85.0, 95.0)
+AECODEC_QUALITIES = (1.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
 
 @dataclass

@@ -62,7 +62,15 @@ def test_training_lowers_the_loss_and_evaluates(image_folder, tmp_path):
     trainer.run()
     log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     evaluation = [r for r in log if r.get("event") == "eval"][-1]["rd"]
-    assert len(evaluation) == 3 and all(r["bpp"] > 0 and r["psnr"] > 5 for r in evaluation)
+    assert len(evaluation) == 4 and all(r["bpp"] > 0 and r["psnr"] > 5 for r in evaluation)
+
+
+def test_time_limit_stops_the_run(image_folder, tmp_path):
+    Trainer(options(image_folder, tmp_path / "timed", 10_000, minutes=0.0005)).run()
+    log = [json.loads(line) for line in (tmp_path / "timed" / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["event"] == "stopped" and "time limit" in log[-1]["reason"]
+    assert 1 <= log[-1]["step"] < 10_000
+    assert (tmp_path / "timed" / "weights.safetensors").exists()
 
 
 @pytest.mark.skipif(shutil.which("torchrun") is None and not os.path.exists(
@@ -71,13 +79,15 @@ def test_ddp_smoke(image_folder, tmp_path):
     torchrun = shutil.which("torchrun") or os.path.join(os.path.dirname(sys.executable), "torchrun")
     result = subprocess.run(
         [torchrun, "--nproc_per_node=2", "--master_port=29533", "-m", "aecodec", "train", "--data", str(image_folder),
-         "--out", str(tmp_path / "ddp"), "--steps", "2", "--patch", "64", "--batch", "2", "--channels", "16", "--latent-channels", "24",
+         "--out", str(tmp_path / "ddp"), "--steps", "1000", "--minutes", "0.0005", "--patch", "64", "--batch", "2",
+         "--channels", "16", "--latent-channels", "24",
          "--precision", "fp32", "--holdout-every", "0", "--no-compile"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     log = [json.loads(line) for line in (tmp_path / "ddp" / "train_log.jsonl").read_text().splitlines()]
     assert log[0]["world"] == 2
+    assert log[-1]["event"] == "stopped" and log[-1]["step"] == 20  # both processes stopped at the same step
     assert (tmp_path / "ddp" / "weights.safetensors").exists()
 
 

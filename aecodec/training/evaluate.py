@@ -21,34 +21,33 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def estimate_rd(model: HyperpriorModel, image: np.ndarray, level: float) -> tuple[float, float]:
-    """(estimated bpp, PSNR in dB) of one uint8 HxWx3 image at a level, with hard quantization."""
+def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) -> list[tuple[float, float]]:
+    """(estimated bpp, PSNR in dB) of one uint8 HxWx3 image at each level, with hard quantization."""
     h, w = image.shape[:2]
-    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
-    x = pad_to_multiple(x, model.STRIDE)
-    gain, inverse_gain = model.gains(torch.tensor([float(level)]))
-    y = model.g_a(x) * gain
-    z_hat = torch.round(model.h_a(y))
-    means, scales = model.entropy_parameters(z_hat)
-    y_hat = torch.round(y - means) + means
-    bits = -torch.log2(gaussian_likelihood(y_hat, means, scales)).sum()
-    bits = bits - torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
-    x_hat = model.g_s(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
-    pixels = torch.round(x_hat * 255)
-    mse = float(((pixels - torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()) ** 2).mean())
-    psnr = 10 * math.log10(255**2 / max(mse, 1e-10))
-    return float(bits) / (h * w), psnr
+    original = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()
+    features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))  # the gain comes after g_a
+    points = []
+    for level in levels:
+        gain, inverse_gain = model.gains(torch.tensor([float(level)]))
+        y = features * gain
+        z_hat = torch.round(model.h_a(y))
+        means, scales = model.entropy_parameters(z_hat)
+        y_hat = torch.round(y - means) + means
+        bits = -torch.log2(gaussian_likelihood(y_hat, means, scales)).sum()
+        bits = bits - torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
+        x_hat = model.g_s(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
+        mse = float(((torch.round(x_hat * 255) - original) ** 2).mean())
+        points.append((float(bits) / (h * w), 10 * math.log10(255**2 / max(mse, 1e-10))))
+    return points
 
 
 def evaluate_folder(model: HyperpriorModel, folder: str | Path, levels: list[float]) -> list[dict]:
     """Average estimated bpp and PSNR per level over the images of ``folder``."""
-    images = [load_rgb(p) for p in list_images(folder)]
-    results = []
-    for level in levels:
-        points = [estimate_rd(model, im, level) for im in images]
-        results.append({
-            "level": level,
-            "bpp": float(np.mean([p[0] for p in points])),
-            "psnr": float(np.mean([p[1] for p in points])),
-        })
-    return results
+    return evaluate_images(model, list_images(folder), levels)
+
+
+def evaluate_images(model: HyperpriorModel, paths: list[Path], levels: list[float]) -> list[dict]:
+    """Average estimated bpp and PSNR per level over the images at ``paths``."""
+    per_image = np.array([estimate_rd(model, load_rgb(p), levels) for p in paths])  # (images, levels, 2)
+    return [{"level": level, "bpp": float(per_image[:, i, 0].mean()), "psnr": float(per_image[:, i, 1].mean())}
+            for i, level in enumerate(levels)]

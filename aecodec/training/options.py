@@ -10,6 +10,7 @@ class TrainOptions:
     data: str
     out: str
     steps: int = 1_000_000
+    minutes: float = 0.0  # stop after this much training time in this invocation (0: no limit)
     patch: int = 128
     batch: int = 16
     lr: float = 3e-4

@@ -26,6 +26,7 @@ from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.store import load_weights, save_weights
 from aecodec.training.data import PatchSampler
 from aecodec.training.evaluate import evaluate_folder
+from aecodec.training.levels import extend_checkpoint, extend_state
 from aecodec.training.options import TrainOptions
 
 
@@ -130,6 +131,10 @@ class Trainer:
     def _restore(self) -> None:
         if self.opt.resume and self.checkpoint_path.exists():
             state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+            lambdas = self.model.config.lambdas
+            if state["model"]["lambdas"].numel() != len(lambdas):
+                state = extend_checkpoint(state, lambdas)
+                self.log({"event": "levels extended", "lambdas": list(lambdas)})
             self.model.load_state_dict(state["model"])
             self.ema.load_state_dict(state["ema"])
             self.optimizer.load_state_dict(state["optimizer"])
@@ -137,8 +142,12 @@ class Trainer:
             self.log({"event": "resumed", "from": str(self.checkpoint_path)})
         elif self.opt.init_weights:
             model, meta = load_weights(self.opt.init_weights)
-            self.model.load_state_dict(model.state_dict())
-            self.ema.load_state_dict(model.state_dict())
+            weights = model.state_dict()
+            if model.num_levels != self.model.num_levels:
+                weights = extend_state(weights, self.model.config.lambdas)
+                self.log({"event": "levels extended", "lambdas": list(self.model.config.lambdas)})
+            self.model.load_state_dict(weights)
+            self.ema.load_state_dict(weights)
             self.step = int(meta.get("steps", 0))
             self.elapsed = float(meta.get("train_seconds", 0.0))
             self.log({"event": "initialized", "from": self.opt.init_weights})
@@ -168,10 +177,24 @@ class Trainer:
         if self.rank != 0 or not self.opt.eval_dir:
             return
         model = copy.deepcopy(self.ema).cpu().float().to(memory_format=torch.contiguous_format)
-        levels = [0.0, 3.5, 7.0]
+        # The lowest level, and lambda 0.0018 / 0.018 / 0.18 (comparable across runs with more low levels).
+        top = float(self.model.num_levels - 1)
+        levels = sorted({0.0, *(max(0.0, top - d) for d in (7.0, 3.5, 0.0))})
         results = evaluate_folder(model, self.opt.eval_dir, levels)
         self.log({"event": "eval", "folder": self.opt.eval_dir,
                   "rd": [{k: round(v, 4) for k, v in r.items()} for r in results]})
+
+    def _time_is_up(self, deadline: float) -> bool:
+        if deadline == math.inf:
+            return False
+        if not self.distributed:
+            return self.elapsed >= deadline
+        # Every process must stop at the same step, or the others wait forever in their next all-reduce.
+        if self.step % 20:
+            return False
+        flag = torch.tensor([float(self.elapsed >= deadline)], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
 
     def learning_rate(self) -> float:
         lr = self.opt.lr * min(1.0, (self.step + 1) / max(1, self.opt.warmup))
@@ -205,7 +228,8 @@ class Trainer:
         progress = tqdm(total=opt.steps, initial=self.step, disable=self.rank != 0, dynamic_ncols=True)
         running: dict[str, float] = {}
         self.ddp_model.train()
-        while self.step < opt.steps and not stop_requested:
+        deadline = self.elapsed + opt.minutes * 60 if opt.minutes else math.inf
+        while self.step < opt.steps and not self._time_is_up(deadline) and not stop_requested:
             started = time.time()
             batch = self.batch_for_step(sampler)
             torch.manual_seed(opt.seed * 1_000_003 + self.step * 101 + self.rank)
@@ -244,6 +268,9 @@ class Trainer:
         self.save()
         if stop_requested:
             self.log({"event": "stopped", "reason": "SIGTERM"})
+        elif self.step < opt.steps:
+            self.evaluate()
+            self.log({"event": "stopped", "reason": f"time limit of {opt.minutes:g} min"})
         else:
             self.evaluate()
             self.log({"event": "done"})

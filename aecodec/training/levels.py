@@ -1,0 +1,68 @@
+"""Growing a trained model's quality range: new gain levels below its lowest lambda.
+
+The new levels' log-gains continue the line through the two lowest trained levels, so a model
+extended this way starts from the rate that extrapolating its gains gives, and training refines them.
+Checkpoints and weights files with fewer levels are extended on load (``Trainer``), optimizer state
+included, so a run continues where it was.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+GAIN_KEYS = ("log_gain", "log_inverse_gain")
+
+
+def prepended_count(old: Sequence[float], new: Sequence[float]) -> int:
+    """How many levels ``new`` adds below ``old``; ValueError unless ``old`` is the top of ``new``."""
+    old, new = [float(v) for v in old], [float(v) for v in new]
+    count = len(new) - len(old)
+    if count < 0 or any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(old, new[count:])):
+        raise ValueError(f"cannot extend quality levels {old} to {new}: only levels below the lowest can be added")
+    return count
+
+
+def _extrapolate_rows(table: torch.Tensor, count: int) -> torch.Tensor:
+    """``count`` rows continuing the line through rows 1 and 0, lowest first, then ``table``."""
+    step = table[0] - table[1]
+    new_rows = [table[0] + step * k for k in range(count, 0, -1)]
+    return torch.cat([torch.stack(new_rows), table]) if count else table
+
+
+def extend_state(state: dict[str, torch.Tensor], lambdas: Sequence[float]) -> dict[str, torch.Tensor]:
+    """A model state dict with its gain levels extended down to ``lambdas``."""
+    count = prepended_count(state["lambdas"].tolist(), lambdas)
+    out = dict(state)
+    for key in GAIN_KEYS:
+        out[key] = _extrapolate_rows(state[key], count)
+    out["lambdas"] = torch.tensor(list(lambdas), dtype=state["lambdas"].dtype, device=state["lambdas"].device)
+    return out
+
+
+def extend_optimizer_state(optimizer_state: dict, old_levels: int, count: int) -> dict:
+    """Adam moments of the gain tables grown by ``count`` rows: no momentum, level 0's second moment."""
+    gain_ids = optimizer_state["param_groups"][-1]["params"]  # build_optimizer puts the gains last
+    for param_id in gain_ids:
+        moments = optimizer_state["state"].get(param_id, {})
+        for name in ("exp_avg", "exp_avg_sq"):
+            table = moments.get(name)
+            if table is None:
+                continue
+            if table.shape[0] != old_levels:
+                raise ValueError(f"optimizer state of a gain table has {table.shape[0]} rows, expected {old_levels}")
+            first = torch.zeros_like(table[:1]) if name == "exp_avg" else table[:1]
+            moments[name] = torch.cat([first.repeat(count, 1), table])
+    return optimizer_state
+
+
+def extend_checkpoint(checkpoint: dict, lambdas: Sequence[float]) -> dict:
+    """A training checkpoint (model, EMA, optimizer) with its gain levels extended down to ``lambdas``."""
+    old_levels = checkpoint["model"]["lambdas"].numel()
+    count = prepended_count(checkpoint["model"]["lambdas"].tolist(), lambdas)
+    checkpoint["model"] = extend_state(checkpoint["model"], lambdas)
+    checkpoint["ema"] = extend_state(checkpoint["ema"], lambdas)
+    checkpoint["optimizer"] = extend_optimizer_state(checkpoint["optimizer"], old_levels, count)
+    return checkpoint
