@@ -28,9 +28,10 @@ def test_forward_shapes_and_likelihoods(small_model):
 
 def test_gains_interpolate_geometrically(small_model):
     with torch.no_grad():
-        small_model.log_gain.copy_(torch.arange(8.0)[:, None].expand(8, 24))
-    gain, _ = small_model.gains(torch.tensor([2.5, 0.0, 7.0]))
-    assert torch.allclose(gain[:, 0, 0, 0], torch.exp(torch.tensor([2.5, 0.0, 7.0])))
+        small_model.log_gain.copy_(torch.arange(float(small_model.num_levels))[:, None].expand_as(small_model.log_gain))
+    top = small_model.num_levels - 1.0
+    gain, _ = small_model.gains(torch.tensor([2.5, 0.0, top]))
+    assert torch.allclose(gain[:, 0, 0, 0], torch.exp(torch.tensor([2.5, 0.0, top])))
 
 
 def test_gdn_inverse_undoes_gdn():
