@@ -147,7 +147,8 @@ class Codec:
         self.engine.timings = Timings()
         coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
         with torch_threads(self.threads):
-            rgb = self.engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads())
+            rgb = self.engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
+                                            container.SCALE_RULE_OF_VERSION[header.version])
         alpha = None
         if header.mode in ("RGBA", "LA"):
             if container.ALPHA not in parsed.sections:

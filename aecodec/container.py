@@ -18,7 +18,10 @@ from aecodec.errors import (
 )
 
 MAGIC = b"\x89AEC\r\n\x1a\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what this build writes
+# What each readable version means for the latent's tables (docs/FORMAT.md): version 1 coded an element
+# with the smallest grid scale >= its predicted scale, version 2 with the nearest one in log domain.
+SCALE_RULE_OF_VERSION = {1: "ceil", 2: "nearest"}
 # magic, version, flags, model id, reserved, fingerprint, width, height, mode, reserved, quality
 _HEADER = struct.Struct("<8sHHHH8sIIBxxxf")
 _SECTION = struct.Struct("<4sI")
@@ -113,8 +116,9 @@ def parse_header(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> He
     if len(data) < HEADER_SIZE:
         raise TruncatedStreamError(f"file ends inside the header ({len(data)} of {HEADER_SIZE} bytes)")
     magic, version, flags, model_id, _, fingerprint, width, height, mode, quality = _HEADER.unpack_from(data)
-    if version != FORMAT_VERSION:
-        raise UnsupportedFormatError(f"format version {version} is not supported (this build reads {FORMAT_VERSION})")
+    if version not in SCALE_RULE_OF_VERSION:
+        readable = " and ".join(str(v) for v in SCALE_RULE_OF_VERSION)
+        raise UnsupportedFormatError(f"format version {version} is not supported (this build reads {readable})")
     if flags & ~(FLAG_ALPHA | FLAG_ICC_PROFILE):
         raise CorruptStreamError(f"unknown header flags {flags:#x}")
     if mode >= len(MODES):

@@ -105,9 +105,10 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
-    def _entropy_parameters(self, z_hat: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def _entropy_parameters(self, z_hat: torch.Tensor, scale_rule: str = "nearest") -> tuple[np.ndarray, np.ndarray]:
         """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides.
 
+        ``scale_rule`` picks the grid scale (see ``GaussianCoder.snap_scales``); the file format fixes it.
         The float64 hyper-synthesis runs on one thread, in bands of hyper-latent rows so that its
         float64 activations stay small on large images (encoder and decoder cut the same bands).
         """
@@ -115,7 +116,6 @@ class CodecEngine:
         m = self.model.config.m
         means = np.empty((1, m, rows * 4, cols * 4), dtype=np.float32)
         scales = np.empty_like(means)
-        grid = self.gaussian.scale_grid.astype(np.float64)
         band, margin = self.hyper_band, 2
         with torch_threads(1), torch.inference_mode():
             for top in range(0, rows, band):
@@ -126,8 +126,7 @@ class CodecEngine:
                 means[:, :, top * 4 : bottom * 4] = params[:, :m].numpy()
                 # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
                 # between machines; the snapped float32 value then names that table exactly.
-                index = np.searchsorted(grid, params[:, m:].numpy(), side="left")
-                scales[:, :, top * 4 : bottom * 4] = self.gaussian.scale_grid[np.minimum(index, len(grid) - 1)]
+                scales[:, :, top * 4 : bottom * 4] = self.gaussian.snap_scales(params[:, m:].numpy(), scale_rule)
         return means, scales
 
     def _hyper_indexes(self, shape: tuple[int, ...]) -> np.ndarray:
@@ -154,13 +153,14 @@ class CodecEngine:
         self.timings.transform_s += time.perf_counter() - started
         return y
 
-    def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int) -> CodedLatents:
+    def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
+                      scale_rule: str = "nearest") -> CodedLatents:
         started = time.perf_counter()
         gain, _ = self._gains(quality)
         with torch.inference_mode():
             y = y * gain
             z_hat = torch.round(self.model.h_a(y))
-        means, scales = self._entropy_parameters(z_hat)
+        means, scales = self._entropy_parameters(z_hat, scale_rule)
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, self._hyper_indexes(symbols.shape))
@@ -173,8 +173,9 @@ class CodecEngine:
 
     # ----- decoder -------------------------------------------------------------------------
 
-    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int) -> np.ndarray:
-        """HxWx3 uint8 image from the two streams."""
+    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
+                      scale_rule: str = "nearest") -> np.ndarray:
+        """HxWx3 uint8 image from the two streams (``scale_rule``: the one the encoder used)."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
         z_shape = (1, n, yh // 4, yw // 4)
@@ -182,7 +183,7 @@ class CodecEngine:
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes(z_shape))
         entropy_s = time.perf_counter() - started
         started = time.perf_counter()
-        means, scales = self._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)))
+        means, scales = self._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule)
         transform_s = time.perf_counter() - started
         started = time.perf_counter()
         y_hat, _ = self.gaussian.decompress(coded.y_stream, means, scales, threads=threads)

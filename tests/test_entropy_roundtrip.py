@@ -143,3 +143,18 @@ def test_single_symbol_and_empty_indexed():
 def test_default_coder_is_cached():
     assert default_gaussian_coder() is default_gaussian_coder()
     assert GaussianCoder()._model is default_gaussian_coder()._model
+
+
+def test_snap_scales_rules():
+    coder = default_gaussian_coder()
+    grid = coder.scale_grid.astype(np.float64)
+    rng = np.random.default_rng(3)
+    s = np.concatenate([grid, [0.0, -1.0, 1e-9, 1e9], np.exp(rng.uniform(np.log(0.05), np.log(500), 10_000))])
+    nearest = coder.snap_scales(s, "nearest").astype(np.float64)
+    expected = grid[np.argmin(np.abs(np.log(np.maximum(s, 1e-300))[:, None] - np.log(grid)[None, :]), axis=1)]
+    np.testing.assert_array_equal(nearest, expected)
+    ceil = coder.snap_scales(s, "ceil")
+    np.testing.assert_array_equal(ceil, grid[coder.scale_indexes(s.astype(np.float32))].astype(np.float32))
+    assert (nearest <= ceil).all() and (nearest < ceil).mean() > 0.3
+    with pytest.raises(ValueError, match="scale rule"):
+        coder.snap_scales(s, "floor")

@@ -24,21 +24,28 @@ def _build(scale_min: float, scale_max: float, num_scales: int, precision: int, 
     freqs = quantize_pmfs(pmfs, num_symbols, precision)
     quantized = make_tables(freqs, num_symbols, offsets, precision)
     grid.flags.writeable = False
-    return grid, quantized, _core.GaussianModel(quantized.build(), grid)
+    grid64 = grid.astype(np.float64)
+    midpoints = np.sqrt(grid64[1:] * grid64[:-1])  # exact IEEE operations: the same on every machine
+    midpoints.flags.writeable = False
+    return grid, midpoints, quantized, _core.GaussianModel(quantized.build(), grid)
+
+
+SCALE_RULES = ("ceil", "nearest")
 
 
 class GaussianCoder:
     """Codes y given per-element means and scales with a grid of quantized Gaussian tables.
 
     The table of an element is the smallest grid scale >= its scale (the last one above the grid).
-    Tables are built once per parameter set and shared between instances.
+    Callers choose that grid scale beforehand with ``snap_scales``; tables are built once per parameter set
+    and shared between instances.
     """
 
     def __init__(self, scale_min=0.11, scale_max=256.0, num_scales=64, precision=16, tail_mass=1e-9):
         precision = check_precision(precision)
         self.precision = precision
         self.tail_mass = float(tail_mass)
-        self.scale_grid, self.quantized, self._model = _build(float(scale_min), float(scale_max), int(num_scales),
+        self.scale_grid, self._log_midpoints, self.quantized, self._model = _build(float(scale_min), float(scale_max), int(num_scales),
                                               precision, float(tail_mass))
 
     def scale_indexes(self, scales: np.ndarray) -> np.ndarray:
@@ -48,6 +55,22 @@ class GaussianCoder:
             raise InvalidInputError("scales contain NaN")
         idx = np.searchsorted(self.scale_grid, s, side="left")
         return np.minimum(idx, len(self.scale_grid) - 1).astype(np.int32)
+
+    def snap_scales(self, scales: np.ndarray, rule: str = "nearest") -> np.ndarray:
+        """Grid scale (float32) whose table codes each element of the float64 ``scales``.
+
+        "nearest": the nearest grid scale in log domain (boundaries at geometric midpoints), which codes
+        2-3% smaller than "ceil", the smallest grid scale >= scale (capped at the last one).
+        """
+        s = np.asarray(scales, dtype=np.float64)
+        if rule == "nearest":
+            index = np.searchsorted(self._log_midpoints, s, side="left")
+        elif rule == "ceil":
+            index = np.minimum(np.searchsorted(self.scale_grid.astype(np.float64), s, side="left"),
+                               len(self.scale_grid) - 1)
+        else:
+            raise ValueError(f"scale rule must be one of {SCALE_RULES}, got {rule!r}")
+        return self.scale_grid[index]
 
     def _inputs(self, y, means, scales):
         y, means, scales = (float32_array(n, a) for n, a in (("y", y), ("means", means), ("scales", scales)))
