@@ -22,6 +22,9 @@ from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
 
 LATENT_STRIDE = 16
+# How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say;
+# the container ties each format version to a rule and the codec passes it explicitly.
+DEFAULT_SCALE_RULE = "nearest"
 
 
 @contextlib.contextmanager
@@ -105,7 +108,8 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
-    def _entropy_parameters(self, z_hat: torch.Tensor, scale_rule: str = "nearest") -> tuple[np.ndarray, np.ndarray]:
+    def _entropy_parameters(self, z_hat: torch.Tensor,
+                            scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
         """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides.
 
         ``scale_rule`` picks the grid scale (see ``GaussianCoder.snap_scales``); the file format fixes it.
@@ -154,7 +158,7 @@ class CodecEngine:
         return y
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
-                      scale_rule: str = "nearest") -> CodedLatents:
+                      scale_rule: str = DEFAULT_SCALE_RULE) -> CodedLatents:
         started = time.perf_counter()
         gain, _ = self._gains(quality)
         with torch.inference_mode():
@@ -174,7 +178,7 @@ class CodecEngine:
     # ----- decoder -------------------------------------------------------------------------
 
     def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
-                      scale_rule: str = "nearest") -> np.ndarray:
+                      scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
         """HxWx3 uint8 image from the two streams (``scale_rule``: the one the encoder used)."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)

@@ -45,16 +45,19 @@ class GaussianCoder:
         precision = check_precision(precision)
         self.precision = precision
         self.tail_mass = float(tail_mass)
-        self.scale_grid, self._log_midpoints, self.quantized, self._model = _build(float(scale_min), float(scale_max), int(num_scales),
-                                              precision, float(tail_mass))
+        self.scale_grid, self._log_midpoints, self.quantized, self._model = _build(
+            float(scale_min), float(scale_max), int(num_scales), precision, float(tail_mass))
 
     def scale_indexes(self, scales: np.ndarray) -> np.ndarray:
         """Table index per scale: number of grid scales < scale, capped at num_scales - 1 (int32)."""
         s = float32_array("scales", scales)
         if np.isnan(s).any():
             raise InvalidInputError("scales contain NaN")
-        idx = np.searchsorted(self.scale_grid, s, side="left")
-        return np.minimum(idx, len(self.scale_grid) - 1).astype(np.int32)
+        return self._ceil_index(s).astype(np.int32)
+
+    def _ceil_index(self, scales: np.ndarray) -> np.ndarray:
+        """Index of the smallest grid scale >= each scale, capped at the last one (the C++ coder's rule)."""
+        return np.minimum(np.searchsorted(self.scale_grid, scales, side="left"), len(self.scale_grid) - 1)
 
     def snap_scales(self, scales: np.ndarray, rule: str = "nearest") -> np.ndarray:
         """Grid scale (float32) whose table codes each element of the float64 ``scales``.
@@ -66,8 +69,7 @@ class GaussianCoder:
         if rule == "nearest":
             index = np.searchsorted(self._log_midpoints, s, side="left")
         elif rule == "ceil":
-            index = np.minimum(np.searchsorted(self.scale_grid.astype(np.float64), s, side="left"),
-                               len(self.scale_grid) - 1)
+            index = self._ceil_index(s)
         else:
             raise ValueError(f"scale rule must be one of {SCALE_RULES}, got {rule!r}")
         return self.scale_grid[index]
