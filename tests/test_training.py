@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from aecodec.training.data import PatchSampler, split_holdout
+from aecodec.training.data import PatchSampler, split_holdout, step_batches
 from aecodec.training.options import TrainOptions
 from aecodec.training.trainer import Trainer
 from conftest import synthetic_photo
@@ -37,6 +37,20 @@ def test_patches_have_the_requested_shape(image_folder):
     sampler = PatchSampler(image_folder, patch=64, batch=3, seed=0)
     batch = sampler.sample_batch()
     assert batch.shape == (3, 64, 64, 3) and batch.dtype == np.uint8
+
+
+def test_prefetching_workers_give_the_same_batches_in_order(image_folder):
+    sampler = PatchSampler(image_folder, patch=32, batch=2, seed=0)
+
+    def batch_for_step(step):
+        return sampler.sample_batch(np.random.default_rng([0, step]))
+
+    inline = step_batches(batch_for_step, 7, workers=0)
+    prefetched = step_batches(batch_for_step, 7, workers=3)
+    first = [(next(inline), next(prefetched)) for _ in range(10)]
+    prefetched.close()
+    assert all(np.array_equal(a, b) for a, b in first)
+    assert not np.array_equal(first[0][0], first[1][0])  # consecutive steps get different data
 
 
 def test_holdout_split_is_disjoint():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -53,21 +55,44 @@ class PatchSampler:
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
         self.weights = areas / areas.sum()
 
-    def sample_patch(self) -> np.ndarray:
-        im = self.images[self.rng.choice(len(self.images), p=self.weights)]
+    def sample_patch(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = self.rng if rng is None else rng
+        im = self.images[rng.choice(len(self.images), p=self.weights)]
         h, w = im.shape[:2]
-        scale = self.rng.uniform(self.min_scale, 1.0)
+        scale = rng.uniform(self.min_scale, 1.0)
         side = min(int(round(self.patch / scale)), h, w)
-        top = self.rng.integers(0, h - side + 1)
-        left = self.rng.integers(0, w - side + 1)
+        top = rng.integers(0, h - side + 1)
+        left = rng.integers(0, w - side + 1)
         crop = im[top : top + side, left : left + side]
         if side != self.patch:
             crop = np.asarray(Image.fromarray(crop).resize((self.patch, self.patch), Image.Resampling.BOX))
-        if self.rng.random() < 0.5:
+        if rng.random() < 0.5:
             crop = crop[:, ::-1]
-        if self.rng.random() < 0.5:
+        if rng.random() < 0.5:
             crop = crop[::-1]
         return crop
 
-    def sample_batch(self) -> np.ndarray:
-        return np.stack([self.sample_patch() for _ in range(self.batch)])
+    def sample_batch(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """One batch; ``rng`` (default: the sampler's own) makes concurrent calls independent."""
+        return np.stack([self.sample_patch(rng) for _ in range(self.batch)])
+
+
+def step_batches(batch_for_step: Callable[[int], np.ndarray], first_step: int,
+                 workers: int = 0) -> Iterator[np.ndarray]:
+    """``batch_for_step(s)`` for s = first_step, first_step + 1, ...
+
+    With ``workers`` > 0, that many threads cut the batches of the coming steps ahead of time
+    (Pillow and numpy release the GIL); the batches are the same either way.
+    """
+    step = first_step
+    if workers <= 0:
+        while True:
+            yield batch_for_step(step)
+            step += 1
+    with ThreadPoolExecutor(workers) as pool:
+        pending = {s: pool.submit(batch_for_step, s) for s in range(step, step + workers)}
+        while True:
+            batch = pending.pop(step).result()
+            pending[step + workers] = pool.submit(batch_for_step, step + workers)
+            yield batch
+            step += 1

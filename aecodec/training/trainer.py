@@ -8,6 +8,7 @@ EMA weights to ``out/weights.safetensors`` (fp16), which is what gets shipped.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
@@ -24,7 +25,7 @@ from tqdm import tqdm
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.store import load_weights, save_weights
-from aecodec.training.data import PatchSampler
+from aecodec.training.data import PatchSampler, step_batches
 from aecodec.training.evaluate import evaluate_folder
 from aecodec.training.levels import extend_checkpoint, extend_state
 from aecodec.training.options import TrainOptions
@@ -208,10 +209,9 @@ class Trainer:
         for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
             ema_p.lerp_(p, 1 - decay)
 
-    def batch_for_step(self, sampler: PatchSampler) -> np.ndarray:
+    def batch_for_step(self, sampler: PatchSampler, step: int) -> np.ndarray:
         # Seeding by step makes the data of every step independent of where a run was resumed.
-        sampler.rng = np.random.default_rng([self.opt.seed, self.step, self.rank])
-        return sampler.sample_batch()
+        return sampler.sample_batch(np.random.default_rng([self.opt.seed, step, self.rank]))
 
     def run(self) -> None:
         opt = self.opt
@@ -229,9 +229,13 @@ class Trainer:
         running: dict[str, float] = {}
         self.ddp_model.train()
         deadline = self.elapsed + opt.minutes * 60 if opt.minutes else math.inf
+        # On a GPU, worker threads cut the next batches while the GPU runs this one; on a CPU the
+        # cores are busy with the model, so batches are cut in line.
+        workers = min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
+        batches = step_batches(functools.partial(self.batch_for_step, sampler), self.step, workers)
         while self.step < opt.steps and not self._time_is_up(deadline) and not stop_requested:
             started = time.time()
-            batch = self.batch_for_step(sampler)
+            batch = next(batches)
             torch.manual_seed(opt.seed * 1_000_003 + self.step * 101 + self.rank)
             x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float().div_(255)
             x = x.contiguous(memory_format=torch.channels_last)
@@ -265,6 +269,7 @@ class Trainer:
             if opt.eval_dir and time.time() - last_eval > opt.eval_every_min * 60:
                 self.evaluate()
                 last_eval = time.time()
+        batches.close()
         self.save()
         if stop_requested:
             self.log({"event": "stopped", "reason": "SIGTERM"})
