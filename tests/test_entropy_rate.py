@@ -44,6 +44,18 @@ def test_gaussian_rate_near_ideal():
         assert ideal <= real <= ideal * 1.003, (k, real / ideal)
 
 
+def test_nearest_grid_scale_codes_calibrated_gaussians_smaller_than_ceil():
+    # With the true scale known, the log-nearest grid table is the closer model; rounding the scale up
+    # (format 1) or down costs bits. Same symbols under each rule, so the difference is not sampling noise.
+    coder = default_gaussian_coder()
+    y, means, scales = gaussian_latent(3)
+    size = {rule: len(coder.compress(y, means, coder.snap_scales(scales, rule)))
+            for rule in ("ceil", "nearest")}
+    floor = coder.scale_grid[np.maximum(np.searchsorted(coder.scale_grid, scales, side="right") - 1, 0)]
+    size["floor"] = len(coder.compress(y, means, floor))
+    assert size["nearest"] < size["ceil"] < size["floor"], size
+
+
 def test_indexed_rate_near_ideal():
     coder, sym, idx = factorized(1)
     ideal = coder.estimate_bits(sym, idx)

@@ -62,8 +62,9 @@ class GaussianCoder:
     def snap_scales(self, scales: np.ndarray, rule: str = "nearest") -> np.ndarray:
         """Grid scale (float32) whose table codes each element of the float64 ``scales``.
 
-        "nearest": the nearest grid scale in log domain (boundaries at geometric midpoints), which codes
-        2-3% smaller than "ceil", the smallest grid scale >= scale (capped at the last one).
+        "nearest": the nearest grid scale in log domain (boundaries at geometric midpoints); "ceil": the
+        smallest grid scale >= scale (capped at the last one). Nearest codes smaller when the scales are
+        calibrated: 1.5-3.2% on Kodak with the weights of 2026-11-26 at step 50.8k, 0.2% with those at 87k.
         """
         s = np.asarray(scales, dtype=np.float64)
         if rule == "nearest":

@@ -92,8 +92,9 @@ def write_model_card(weights: Path, run: Path | None, rd_dir: Path | None, histo
         "  (loss lambda * 255^2 * MSE + bpp, lambda and gains interpolated geometrically per sample).",
         "- Data: the 227 training photographs of ../shared/data/train (Wikimedia, Urban100, BSD68, Sun-Hays),"
         " every 10th held out (--holdout-every); never Kodak.",
-        f"- Training: {meta.get('steps', '?')} steps of batch {meta.get('batch', '?')} x {meta.get('patch', '?')}^2 patches, "
-        f"{hours:.2f} h of training time on {meta.get('device', '?')} ({meta.get('precision', '?')}), Adam, EMA weights.",
+        f"- Training: {meta.get('steps', '?')} steps, {hours:.2f} h of training time in all, Adam, EMA weights;"
+        f" the last run: batch {meta.get('batch', '?')} x {meta.get('patch', '?')}^2 patches on {meta.get('device', '?')}"
+        f" ({meta.get('precision', '?')}). The runs before it: docs/TRAINING.md.",
         f"- Weights: fp16 safetensors, fingerprint `{meta['fingerprint'][:16]}` (first 8 bytes go into every .aec file).",
         f"- Card written {datetime.date.today().isoformat()}.",
     ]
