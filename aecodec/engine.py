@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from aecodec.container import FORMAT_VERSION, SCALE_RULE_OF_VERSION
 from aecodec.entropy import IndexedCoder, default_gaussian_coder
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
 
 LATENT_STRIDE = 16
-# How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say;
-# the container ties each format version to a rule and the codec passes it explicitly.
-DEFAULT_SCALE_RULE = "nearest"
+# How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
+# the rule of the format version the container writes.
+DEFAULT_SCALE_RULE = SCALE_RULE_OF_VERSION[FORMAT_VERSION]
 
 
 @contextlib.contextmanager

@@ -64,7 +64,7 @@ class GaussianCoder:
 
         "nearest": the nearest grid scale in log domain (boundaries at geometric midpoints); "ceil": the
         smallest grid scale >= scale (capped at the last one). Nearest codes smaller when the scales are
-        calibrated: 1.5-3.2% on Kodak with the weights of 2026-11-26 at step 50.8k, 0.2% with those at 87k.
+        calibrated; how much depends on the model (measurements: docs/FORMAT.md).
         """
         s = np.asarray(scales, dtype=np.float64)
         if rule == "nearest":

@@ -51,7 +51,7 @@ def update_history(history: Path, weights: Path, rd_dir: Path, holdout_dir: Path
             rows = [r for r in csv.DictReader(f) if r["fingerprint"] != row["fingerprint"]]
     rows.append({k: str(v) for k, v in row.items()})
     with open(history, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
+        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return rows
