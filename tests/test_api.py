@@ -200,3 +200,27 @@ def test_tiles_leave_no_seams(codec):
     finally:
         engine.tile_latent = saved
     assert abs(psnr(tiled, image) - psnr(untiled, image)) < 0.1
+
+
+def _substream_count(stream: bytes) -> int:
+    """K from a coded stream's header (tag 0xA1, then K as LEB128; docs/ENTROPY.md)."""
+    assert stream[0] == 0xA1
+    count, shift = 0, 0
+    for byte in stream[1:6]:
+        count |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return count
+    raise AssertionError("unterminated LEB128")
+
+
+def test_substreams_only_where_decoding_threads_pay(codec):
+    from aecodec.container import LATENT, parse
+
+    small = parse(codec.encode(synthetic_photo(512, 768, seed=3), quality=50))
+    assert _substream_count(small.sections[LATENT]) == 1  # every extra substream would cost ~19 bytes
+    big = synthetic_photo(1536, 2048, seed=4)  # latent 192 x 96 x 128 = 2.36M elements
+    data = aecodec.Codec(threads=2).encode(big, quality=20)
+    assert _substream_count(parse(data).sections[LATENT]) == 2
+    np.testing.assert_array_equal(np.asarray(aecodec.Codec(threads=1).decode(data)),
+                                  np.asarray(aecodec.Codec(threads=2).decode(data)))
