@@ -77,7 +77,7 @@ def _human_size(size: int) -> str:
 
 def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
     started = time.perf_counter()
-    data = codec.encode(source, quality=args.quality, target_bpp=args.bpp)
+    data = codec.encode(source, quality=args.quality, target_bpp=args.bpp, effort=args.effort)
     write_atomically(target, data, args.force)
     from aecodec.api import info
 
@@ -183,6 +183,8 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     rate = enc.add_mutually_exclusive_group()
     rate.add_argument("-q", "--quality", type=float, default=75.0, help="1..100, higher is better (default 75)")
     rate.add_argument("--bpp", type=float, default=None, help="target bits per pixel instead of a quality")
+    enc.add_argument("-e", "--effort", type=int, default=0, choices=range(4), metavar="{0..3}",
+                     help="encoder effort: higher is slower and smaller at the same quality (default 0)")
     dec = sub.add_parser("decode", help="decompress .aec files (format from the output extension, PNG default)")
     dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders or globs")
     for p in (enc, dec):

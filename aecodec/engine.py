@@ -21,6 +21,7 @@ from aecodec.entropy import IndexedCoder, default_gaussian_coder
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
+from aecodec.refine import lambda_at, refine_latent
 
 LATENT_STRIDE = 16
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
@@ -157,6 +158,18 @@ class CodecEngine:
             y = self._tiled(x, self.model.g_a, scale=1 / LATENT_STRIDE, out_channels=self.model.config.m)
         self.timings.transform_s += time.perf_counter() - started
         return y
+
+    def refine(self, rgb: np.ndarray, y: torch.Tensor, quality: float, steps: int) -> torch.Tensor:
+        """``y`` (from ``analyze``) refined for a lower rate-distortion cost at ``quality`` (see aecodec.refine)."""
+        if steps <= 0:
+            return y
+        started = time.perf_counter()
+        gain, inverse_gain = self._gains(quality)
+        image = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
+        lam = lambda_at(self.model, quality_to_level(quality, self.model.num_levels))
+        refined = refine_latent(self.model, image, y, gain, inverse_gain, lam, steps, bf16=self.precision == "bf16")
+        self.timings.transform_s += time.perf_counter() - started
+        return refined
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
                       scale_rule: str = DEFAULT_SCALE_RULE) -> CodedLatents:

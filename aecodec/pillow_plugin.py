@@ -56,7 +56,8 @@ def _save(im: Image.Image, fp, filename) -> None:
     from aecodec.api import encode
 
     info = im.encoderinfo
-    fp.write(encode(im, quality=float(info.get("quality", 75)), target_bpp=info.get("target_bpp")))
+    fp.write(encode(im, quality=float(info.get("quality", 75)), target_bpp=info.get("target_bpp"),
+                     effort=info.get("effort", 0)))
 
 
 Image.register_open(FORMAT_ID, AecImageFile, _accept)

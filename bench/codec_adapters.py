@@ -150,8 +150,8 @@ def jxl() -> Codec:
     return Codec("jxl", "JPEG XL e7", "distance", settings, encode, decode, available, versions)
 
 
-def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None = None) -> Codec:
-    """This project's learned codec, through its public ``Codec`` API."""
+def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None = None, effort: int = 0) -> Codec:
+    """This project's learned codec, through its public ``Codec`` API (``effort``: encoder effort 0-3)."""
     state: dict = {}
 
     def codec():
@@ -162,7 +162,7 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
         return state["codec"]
 
     def encode(im: np.ndarray, q: float) -> bytes:
-        return bytes(codec().encode(im, quality=float(q)))
+        return bytes(codec().encode(im, quality=float(q), **({"effort": effort} if effort else {})))
 
     def decode(data: bytes) -> np.ndarray:
         return np.asarray(codec().decode(data).convert("RGB"))
@@ -185,14 +185,15 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
 
         return {"aecodec": str(getattr(ae, "__version__", "unknown"))}
 
-    return Codec("aecodec", "aecodec (ours)", "quality", tuple(qualities), encode, decode,
-                 available, versions)
+    name, label = ("aecodec", "aecodec (ours)") if not effort else (f"aecodec-e{effort}", f"aecodec effort {effort}")
+    return Codec(name, label, "quality", tuple(qualities), encode, decode, available, versions)
 
 
 CLASSICAL = ("jpeg", "webp", "avif", "jxl", "jpeg2000")
-ALL = ("aecodec",) + CLASSICAL
+ALL = ("aecodec", "aecodec-e2") + CLASSICAL
 FACTORIES: dict[str, Callable[..., Codec]] = {
-    "aecodec": aecodec, "jpeg": jpeg, "webp": webp, "avif": avif, "jxl": jxl, "jpeg2000": jpeg2000,
+    "aecodec": aecodec, "aecodec-e2": lambda **kw: aecodec(effort=2, **kw),
+    "jpeg": jpeg, "webp": webp, "avif": avif, "jxl": jxl, "jpeg2000": jpeg2000,
 }
 
 

@@ -27,7 +27,7 @@ def rd_figure(curves: dict[str, dict], labels: dict[str, str], reference: dict, 
         if not any(math.isnan(m) for m in c["msssim"]):
             ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)
     for codec, c in curves.items():
-        style = dict(ls="-", lw=2.2 if codec == "aecodec" else 1.6, marker="o", ms=3.5,
+        style = dict(ls="-", lw=2.2 if codec.startswith("aecodec") else 1.6, marker="o", ms=3.5,
                      label=labels.get(codec, codec))
         ax_p.plot(c["bpp"], c["psnr"], **style)
         ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)

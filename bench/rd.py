@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     notes: dict[str, str] = {}
     codecs = []
     for name in dict.fromkeys(names):
-        codec = codec_adapters.get(name, **({"threads": args.threads or None} if name == "aecodec" else {}))
+        options = {"threads": args.threads or None} if name.startswith("aecodec") else {}
+        codec = codec_adapters.get(name, **options)
         if name in grids:
             codec.settings = grids[name]
         why_not = None if args.report_only else codec.available()

@@ -98,3 +98,13 @@ def test_decoded_pixels_match_api(tmp_path):
     assert run("decode", tmp_path / "a.aec").returncode == 0
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")),
                                   np.asarray(aecodec.decode((tmp_path / "a.aec").read_bytes())))
+
+
+def test_encode_effort(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    result = run("encode", source, "-q", "40", "-e", "1", "-o", tmp_path / "e1.aec")
+    assert result.returncode == 0, result.stderr
+    assert aecodec.decode(tmp_path / "e1.aec").size == (64, 48)
+    result = run("encode", source, "-e", "4", "-o", tmp_path / "e4.aec")
+    assert result.returncode == 2 and "--effort" in result.stderr
+    assert not (tmp_path / "e4.aec").exists()

@@ -53,3 +53,10 @@ def test_other_formats_unaffected(photo):
     Image.fromarray(photo).save(buffer, format="PNG")
     buffer.seek(0)
     assert Image.open(buffer).format == "PNG"
+
+
+def test_save_passes_effort(tmp_path, photo):
+    plain, refined = io.BytesIO(), io.BytesIO()
+    Image.fromarray(photo).save(plain, format="AEC", quality=40)
+    Image.fromarray(photo).save(refined, format="AEC", quality=40, effort=1)
+    assert refined.getvalue() == aecodec.encode(photo, quality=40, effort=1) != plain.getvalue()

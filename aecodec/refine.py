@@ -1,0 +1,98 @@
+"""Encoder-side latent refinement: spend encode time to lower the rate-distortion cost of one image.
+
+The analysis transform gives a good latent, not the best one for this image. Refinement runs a few Adam
+steps on the latent itself, minimizing the training objective (bits per pixel + lambda * 255^2 * MSE) of
+this image with the model frozen, and keeps the latent whose cost, measured with hard rounding exactly as
+the coder will see it, is lowest: never worse than the analysis output. The decoder is unchanged.
+
+During the steps the rate is the training proxy (uniform noise in place of rounding) and the
+reconstruction goes through straight-through rounding; pure straight-through rates measured worse (the
+cost rose after 2-3 steps), and a learning rate of 0.005 or more diverged after ~10 steps on Kodak.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .nn.model import HyperpriorModel, round_ste
+from .nn.priors import gaussian_likelihood
+
+# effort -> Adam steps. Measured on three Kodak images at qualities 5/40/90 (2026-11-26): 16 steps cut
+# the rate 0.7-5% at equal or better PSNR, 32 steps a little more.
+STEPS_OF_EFFORT = (0, 8, 16, 32)
+MAX_EFFORT = len(STEPS_OF_EFFORT) - 1
+LEARNING_RATE = 0.003
+EVALUATE_EVERY = 4
+# Back-propagating through the synthesis holds its activations: ~2 GB at this size. Larger images are
+# encoded without refinement (with a warning).
+MAX_REFINE_PIXELS = 2_100_000
+
+
+def check_effort(effort) -> int:
+    if isinstance(effort, bool) or not isinstance(effort, int) or not 0 <= effort <= MAX_EFFORT:
+        raise ValueError(f"effort must be an integer in 0..{MAX_EFFORT}, got {effort!r}")
+    return effort
+
+
+def lambda_at(model: HyperpriorModel, level: float) -> float:
+    """The training lambda at a continuous gain level (geometric interpolation, as in training)."""
+    logs = torch.log(model.lambdas.double())
+    low = min(int(math.floor(level)), model.num_levels - 2)
+    frac = level - low
+    return float(torch.exp(logs[low] * (1 - frac) + logs[low + 1] * frac))
+
+
+def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Tensor, gain: torch.Tensor,
+                  inverse_gain: torch.Tensor, lam: float, steps: int, bf16: bool, seed: int = 0) -> torch.Tensor:
+    """A latent (before gain, like ``latent``) with a lower rate-distortion cost for ``image``.
+
+    ``image``: (1, 3, H, W) float in [0, 1], unpadded; ``latent``: (1, M, h, w) of the padded image.
+    """
+    height, width = image.shape[-2:]
+    pixels = height * width
+    generator = torch.Generator().manual_seed(seed)  # the same image and settings give the same file
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+
+    def reconstruct(y_hat):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return model.g_s(y_hat * inverse_gain).float()[:, :, :height, :width]
+
+    def exact_cost(y) -> float:
+        with torch.no_grad():
+            z_hat = torch.round(model.h_a(y))
+            means, scales = model.entropy_parameters(z_hat)
+            y_hat = torch.round(y - means) + means
+            bits = -(torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
+                     + torch.log2(gaussian_likelihood(y_hat, means, scales)).sum())
+            mse = ((reconstruct(y_hat) - image) ** 2).mean()
+            return (bits / pixels + lam * 255**2 * mse).item()
+
+    def noise_like(t):
+        return torch.rand(t.shape, generator=generator, dtype=t.dtype) - 0.5
+
+    try:
+        y = (latent * gain).detach().clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([y], lr=LEARNING_RATE)
+        best_cost, best = exact_cost(y), y.detach().clone()
+        for step in range(1, steps + 1):
+            z = model.h_a(y)
+            means, scales = model.entropy_parameters(round_ste(z))
+            bits = -(torch.log2(model.hyper_prior.likelihood(z + noise_like(z))).sum()
+                     + torch.log2(gaussian_likelihood(y + noise_like(y), means, scales)).sum())
+            mse = ((reconstruct(round_ste(y - means) + means) - image) ** 2).mean()
+            loss = bits / pixels + lam * 255**2 * mse
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if step % EVALUATE_EVERY == 0 or step == steps:
+                cost = exact_cost(y)
+                if cost < best_cost:
+                    best_cost, best = cost, y.detach().clone()
+        return best / gain
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)

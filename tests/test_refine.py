@@ -1,0 +1,84 @@
+"""Encoder effort (aecodec.refine): lower rate-distortion cost, same decoder, deterministic, validated."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import aecodec
+from aecodec import api
+from aecodec.container import parse_header
+from aecodec.engine import quality_to_level
+from aecodec.refine import MAX_EFFORT, lambda_at
+from conftest import synthetic_photo
+
+QUALITY = 30.0
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return synthetic_photo(192, 256, seed=11)
+
+
+def rd_cost(codec, image, data) -> float:
+    """The training objective measured on the real file: bits per pixel + lambda * 255^2 * MSE."""
+    decoded = np.asarray(codec.decode(data), dtype=np.float64) / 255
+    mse = np.mean((decoded - image / 255.0) ** 2)
+    level = quality_to_level(parse_header(data).quality, codec.engine.model.num_levels)
+    lam = lambda_at(codec.engine.model, level)
+    return 8 * len(data) / (image.shape[0] * image.shape[1]) + lam * 255**2 * mse
+
+
+def test_effort_lowers_the_real_rate_distortion_cost(codec, image):
+    plain = codec.encode(image, QUALITY)
+    refined = codec.encode(image, QUALITY, effort=2)
+    assert refined != plain
+    assert rd_cost(codec, image, refined) < rd_cost(codec, image, plain)
+    assert parse_header(refined).quality == parse_header(plain).quality
+
+
+def test_effort_is_deterministic(codec, image):
+    assert codec.encode(image, QUALITY, effort=1) == codec.encode(image, QUALITY, effort=1)
+
+
+def test_effort_with_target_bpp_stays_within_target(codec, image):
+    plain = codec.encode(image, target_bpp=0.5)
+    refined = codec.encode(image, target_bpp=0.5, effort=1)
+    assert parse_header(refined).quality == parse_header(plain).quality
+    assert len(refined) <= len(plain) * 1.01
+
+
+@pytest.mark.parametrize("effort", [-1, MAX_EFFORT + 1, 1.5, True, "2"])
+def test_bad_effort_is_rejected(codec, image, effort):
+    with pytest.raises(ValueError, match=r"effort must be an integer in 0\.\.3"):
+        codec.encode(image, QUALITY, effort=effort)
+
+
+def test_large_images_skip_refinement_with_a_warning(codec, image, monkeypatch):
+    monkeypatch.setattr(api, "MAX_REFINE_PIXELS", image.shape[0] * image.shape[1] - 1)
+    with pytest.warns(UserWarning, match="effort 2 ignored"):
+        data = codec.encode(image, QUALITY, effort=2)
+    assert data == codec.encode(image, QUALITY)
+
+
+def test_lambda_at_matches_training_levels(codec):
+    model = codec.engine.model
+    for level, lam in enumerate(model.lambdas.tolist()):
+        assert math.isclose(lambda_at(model, float(level)), lam, rel_tol=1e-6)
+    between = lambda_at(model, 0.5)
+    assert math.isclose(between, math.sqrt(model.lambdas[0].item() * model.lambdas[1].item()), rel_tol=1e-6)
+
+
+def test_refinement_leaves_the_model_trainable_and_unchanged(codec, image):
+    model = codec.engine.model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    flags = [p.requires_grad for p in model.parameters()]
+    codec.encode(image, QUALITY, effort=1)
+    assert [p.requires_grad for p in model.parameters()] == flags
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_module_level_encode_accepts_effort(image):
+    data = aecodec.encode(image, QUALITY, effort=1)
+    assert aecodec.decode(data).size == (image.shape[1], image.shape[0])
