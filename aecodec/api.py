@@ -112,9 +112,8 @@ class Codec:
         with torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:
-                data = self._encode_to_target(planar, latent, float(target_bpp))
+                data, quality = self._encode_to_target(planar, latent, float(target_bpp))
                 if steps:  # refine at the quality the search chose: the file only gets smaller
-                    quality = container.parse_header(data, None).quality
                     data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality)
             else:
                 quality = float(np.float32(_check_quality(quality)))
@@ -137,18 +136,21 @@ class Codec:
         )
         return container.serialize(container.Container(header, sections))
 
-    def _encode_to_target(self, planar: PlanarImage, latent, target_bpp: float) -> bytes:
-        """Bisects quality for the largest file within 5% above the target, else the nearest below."""
+    def _encode_to_target(self, planar: PlanarImage, latent, target_bpp: float) -> tuple[bytes, float]:
+        """Bisects quality for the largest file within 5% above the target, else the nearest below.
+
+        Returns the file and the quality it was coded at (float32, as stored).
+        """
         if target_bpp <= 0:
             raise ValueError(f"target_bpp must be positive, got {target_bpp}")
         pixels = planar.width * planar.height
         low, high = MIN_QUALITY, MAX_QUALITY
         best = self._encode_at(planar, latent, low)
         if 8 * len(best) / pixels > target_bpp:
-            return best  # even the lowest quality is larger: nearest we can do
+            return best, low  # even the lowest quality is larger: nearest we can do
         top = self._encode_at(planar, latent, high)
         if 8 * len(top) / pixels <= target_bpp * 1.05:
-            return top
+            return top, high
         for _ in range(14):
             middle = (low + high) / 2
             data = self._encode_at(planar, latent, middle)
@@ -159,7 +161,7 @@ class Codec:
                     break
             else:
                 high = middle
-        return best
+        return best, float(np.float32(low))
 
     # ----- decoding -------------------------------------------------------------------------
 

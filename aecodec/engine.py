@@ -21,7 +21,7 @@ from aecodec.entropy import IndexedCoder, default_gaussian_coder
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
-from aecodec.refine import lambda_at, refine_latent
+from aecodec.refine import refine_latent
 
 LATENT_STRIDE = 16
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
@@ -166,7 +166,7 @@ class CodecEngine:
         started = time.perf_counter()
         gain, inverse_gain = self._gains(quality)
         image = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
-        lam = lambda_at(self.model, quality_to_level(quality, self.model.num_levels))
+        lam = self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
         refined = refine_latent(self.model, image, y, gain, inverse_gain, lam, steps, bf16=self.precision == "bf16")
         self.timings.transform_s += time.perf_counter() - started
         return refined

@@ -12,11 +12,10 @@ cost rose after 2-3 steps), and a learning rate of 0.005 or more diverged after 
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .nn.model import HyperpriorModel, round_ste
+from .nn.objective import rate_distortion_loss
 from .nn.priors import gaussian_likelihood
 
 # effort -> Adam steps. Measured on three Kodak images at qualities 5/40/90 (2026-11-26): 16 steps cut
@@ -36,62 +35,54 @@ def check_effort(effort) -> int:
     return effort
 
 
-def lambda_at(model: HyperpriorModel, level: float) -> float:
-    """The training lambda at a continuous gain level (geometric interpolation, as in training)."""
-    logs = torch.log(model.lambdas.double())
-    low = min(int(math.floor(level)), model.num_levels - 2)
-    frac = level - low
-    return float(torch.exp(logs[low] * (1 - frac) + logs[low + 1] * frac))
-
-
 def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Tensor, gain: torch.Tensor,
-                  inverse_gain: torch.Tensor, lam: float, steps: int, bf16: bool, seed: int = 0) -> torch.Tensor:
+                  inverse_gain: torch.Tensor, lam: torch.Tensor, steps: int, bf16: bool, seed: int = 0) -> torch.Tensor:
     """A latent (before gain, like ``latent``) with a lower rate-distortion cost for ``image``.
 
-    ``image``: (1, 3, H, W) float in [0, 1], unpadded; ``latent``: (1, M, h, w) of the padded image.
+    ``image``: (1, 3, H, W) float in [0, 1], unpadded; ``latent``: (1, M, h, w) of the padded image;
+    ``lam``: (1,) the training lambda of the quality (``model.lambdas_at``).
     """
     height, width = image.shape[-2:]
-    pixels = height * width
     generator = torch.Generator().manual_seed(seed)  # the same image and settings give the same file
     frozen = [p for p in model.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
 
-    def reconstruct(y_hat):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            return model.g_s(y_hat * inverse_gain).float()[:, :, :height, :width]
-
-    def exact_cost(y) -> float:
-        with torch.no_grad():
-            z_hat = torch.round(model.h_a(y))
-            means, scales = model.entropy_parameters(z_hat)
-            y_hat = torch.round(y - means) + means
-            bits = -(torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
-                     + torch.log2(gaussian_likelihood(y_hat, means, scales)).sum())
-            mse = ((reconstruct(y_hat) - image) ** 2).mean()
-            return (bits / pixels + lam * 255**2 * mse).item()
-
     def noise_like(t):
         return torch.rand(t.shape, generator=generator, dtype=t.dtype) - 0.5
+
+    def cost(y: torch.Tensor, proxy: bool) -> torch.Tensor:
+        """The objective with rounded values (what the coder sees), or with the noise proxy for the rates."""
+        z = model.h_a(y)
+        z_hat = round_ste(z)
+        means, scales = model.entropy_parameters(z_hat)
+        y_hat = round_ste(y - means) + means
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            x_hat = model.g_s(y_hat * inverse_gain).float()[:, :, :height, :width]
+        out = {
+            "x_hat": x_hat,
+            "z_likelihood": model.hyper_prior.likelihood(z + noise_like(z) if proxy else z_hat),
+            "y_likelihood": gaussian_likelihood(y + noise_like(y) if proxy else y_hat, means, scales),
+        }
+        return rate_distortion_loss(out, image, lam)["loss"]
+
+    def exact_cost(y: torch.Tensor) -> float:
+        with torch.no_grad():
+            return cost(y, proxy=False).item()
 
     try:
         y = (latent * gain).detach().clone().requires_grad_(True)
         optimizer = torch.optim.Adam([y], lr=LEARNING_RATE)
         best_cost, best = exact_cost(y), y.detach().clone()
         for step in range(1, steps + 1):
-            z = model.h_a(y)
-            means, scales = model.entropy_parameters(round_ste(z))
-            bits = -(torch.log2(model.hyper_prior.likelihood(z + noise_like(z))).sum()
-                     + torch.log2(gaussian_likelihood(y + noise_like(y), means, scales)).sum())
-            mse = ((reconstruct(round_ste(y - means) + means) - image) ** 2).mean()
-            loss = bits / pixels + lam * 255**2 * mse
+            loss = cost(y, proxy=True)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if step % EVALUATE_EVERY == 0 or step == steps:
-                cost = exact_cost(y)
-                if cost < best_cost:
-                    best_cost, best = cost, y.detach().clone()
+                candidate = exact_cost(y)
+                if candidate < best_cost:
+                    best_cost, best = candidate, y.detach().clone()
         return best / gain
     finally:
         for p in frozen:

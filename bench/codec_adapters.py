@@ -162,7 +162,7 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
         return state["codec"]
 
     def encode(im: np.ndarray, q: float) -> bytes:
-        return bytes(codec().encode(im, quality=float(q), **({"effort": effort} if effort else {})))
+        return bytes(codec().encode(im, quality=float(q), effort=effort))
 
     def decode(data: bytes) -> np.ndarray:
         return np.asarray(codec().decode(data).convert("RGB"))

@@ -10,7 +10,7 @@ import aecodec
 from aecodec import api
 from aecodec.container import parse_header
 from aecodec.engine import quality_to_level
-from aecodec.refine import MAX_EFFORT, lambda_at
+from aecodec.refine import MAX_EFFORT
 from conftest import synthetic_photo
 
 QUALITY = 30.0
@@ -19,6 +19,10 @@ QUALITY = 30.0
 @pytest.fixture(scope="module")
 def image() -> np.ndarray:
     return synthetic_photo(192, 256, seed=11)
+
+
+def lambda_at(model, level: float) -> float:
+    return float(model.lambdas_at(torch.tensor([level]))[0])
 
 
 def rd_cost(codec, image, data) -> float:

@@ -101,6 +101,13 @@ class HyperpriorModel(nn.Module):
         log_ig = self.log_inverse_gain[low] * (1 - frac) + self.log_inverse_gain[low + 1] * frac
         return torch.exp(log_g)[..., None, None], torch.exp(log_ig)[..., None, None]
 
+    def lambdas_at(self, level: torch.Tensor) -> torch.Tensor:
+        """Training lambda (B,) at continuous level positions ``level`` (B,), interpolated geometrically."""
+        log_lambdas = torch.log(self.lambdas.to(level.device))
+        low = level.floor().long().clamp(max=self.num_levels - 2)
+        frac = level - low.to(level.dtype)
+        return torch.exp(log_lambdas[low] * (1 - frac) + log_lambdas[low + 1] * frac)
+
     def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
         return means, scales

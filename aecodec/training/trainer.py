@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel, ModelConfig
+from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.store import load_weights, save_weights
 from aecodec.training.data import PatchSampler, step_batches
 from aecodec.training.evaluate import evaluate_folder
@@ -59,23 +60,6 @@ def build_optimizer(model: HyperpriorModel, lr: float) -> torch.optim.Adam:
         {"params": rest, "lr_scale": 1.0},
         {"params": model.gain_parameters(), "lr_scale": GAIN_LR_SCALE},
     ], lr=lr)
-
-
-def interpolate_lambdas(model: HyperpriorModel, level: torch.Tensor) -> torch.Tensor:
-    log_lambdas = torch.log(model.lambdas.to(level.device))
-    low = level.floor().long().clamp(max=model.num_levels - 2)
-    frac = level - low.to(level.dtype)
-    return torch.exp(log_lambdas[low] * (1 - frac) + log_lambdas[low + 1] * frac)
-
-
-def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-sample lambda * 255^2 * MSE + bpp, averaged over the batch."""
-    pixels = x.shape[-2] * x.shape[-1]
-    bits = -(torch.log2(out["y_likelihood"]).sum(dim=(1, 2, 3)) + torch.log2(out["z_likelihood"]).sum(dim=(1, 2, 3)))
-    bpp = bits / pixels
-    mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-    loss = (lambdas * 255**2 * mse + bpp).mean()
-    return {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean()}
 
 
 class Trainer:
@@ -242,7 +226,7 @@ class Trainer:
             level = torch.rand(x.shape[0], device=self.device) * (self.model.num_levels - 1)
             with autocast:
                 out = self.forward(x, level)
-            terms = rate_distortion_loss(out, x, interpolate_lambdas(self.model, level))
+            terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
             for group in self.optimizer.param_groups:
                 group["lr"] = self.learning_rate() * group["lr_scale"]
             self.optimizer.zero_grad(set_to_none=True)
