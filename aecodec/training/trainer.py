@@ -265,4 +265,7 @@ class Trainer:
             self.log({"event": "done"})
         progress.close()
         if self.distributed:
+            # Tearing down while rank 0 still saves and evaluates aborted the other rank now and then
+            # ("terminate called without an active exception"): leave together.
+            dist.barrier()
             dist.destroy_process_group()
