@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from aecodec import container, models
 from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.imageio import PlanarImage, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.refine import MAX_REFINE_PIXELS, STEPS_OF_EFFORT, check_effort
+from aecodec.refine import STEPS_OF_EFFORT, check_effort
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
 
@@ -105,10 +104,6 @@ class Codec:
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
         self.engine.timings = Timings()
         steps = STEPS_OF_EFFORT[effort]
-        if steps and planar.width * planar.height > MAX_REFINE_PIXELS:
-            warnings.warn(f"effort {effort} ignored: images above {MAX_REFINE_PIXELS} pixels are encoded "
-                          "without refinement (memory)", stacklevel=2)
-            steps = 0
         with torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:

@@ -21,7 +21,9 @@ from aecodec.entropy import IndexedCoder, default_gaussian_coder
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
-from aecodec.refine import refine_latent
+from aecodec.nn.objective import rate_distortion_loss
+from aecodec.nn.priors import gaussian_likelihood
+from aecodec.refine import MAX_REFINE_PIXELS, TILE_LATENT, refine_latent, refine_latent_in_tiles
 
 LATENT_STRIDE = 16
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
@@ -77,6 +79,8 @@ class CodecEngine:
     # where the CPU has AMX. Entropy parameters are always float64, so streams stay decodable anywhere.
     precision: str = "auto"
     hyper_band: int = 16  # hyper-latent rows per band of the float64 hyper-synthesis
+    refine_pixels: int = MAX_REFINE_PIXELS  # images above it are refined in tiles of refine_tile latent rows/cols
+    refine_tile: int = TILE_LATENT
 
     def __post_init__(self):
         self.model.eval()
@@ -160,16 +164,45 @@ class CodecEngine:
         return y
 
     def refine(self, rgb: np.ndarray, y: torch.Tensor, quality: float, steps: int) -> torch.Tensor:
-        """``y`` (from ``analyze``) refined for a lower rate-distortion cost at ``quality`` (see aecodec.refine)."""
+        """``y`` (from ``analyze``) refined for a lower rate-distortion cost at ``quality`` (see aecodec.refine).
+
+        Images above ``refine_pixels`` are refined in tiles; the result is kept only if the whole
+        image's cost went down.
+        """
         if steps <= 0:
             return y
         started = time.perf_counter()
         gain, inverse_gain = self._gains(quality)
         image = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
         lam = self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
-        refined = refine_latent(self.model, image, y, gain, inverse_gain, lam, steps, bf16=self.precision == "bf16")
+        bf16 = self.precision == "bf16"
+        if rgb.shape[0] * rgb.shape[1] <= self.refine_pixels:
+            refined = refine_latent(self.model, image, y, gain, inverse_gain, lam, steps, bf16)
+        else:
+            refined = refine_latent_in_tiles(self.model, image, y, gain, inverse_gain, lam, steps, bf16,
+                                             tile=self.refine_tile)
+            if self.rate_distortion_cost(rgb, refined, quality) >= self.rate_distortion_cost(rgb, y, quality):
+                refined = y
         self.timings.transform_s += time.perf_counter() - started
         return refined
+
+    def rate_distortion_cost(self, rgb: np.ndarray, y: torch.Tensor, quality: float) -> float:
+        """The training objective of coding latent ``y`` (before gain) at ``quality``: estimated bits per pixel
+        (continuous scales) + lambda * 255^2 * MSE of the 8-bit reconstruction; tiled, so any size fits."""
+        height, width = rgb.shape[:2]
+        gain, inverse_gain = self._gains(quality)
+        lam = self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
+        with torch.inference_mode():
+            y = y * gain
+            z_hat = torch.round(self.model.h_a(y))
+            means, scales = self.model.entropy_parameters(z_hat)
+            y_hat = torch.round(y - means) + means
+            x_hat = self._tiled(y_hat * inverse_gain, self.model.g_s, scale=LATENT_STRIDE, out_channels=3,
+                                crop=(height, width))
+            out = {"x_hat": x_hat.float() / 255, "y_likelihood": gaussian_likelihood(y_hat, means, scales),
+                   "z_likelihood": self.model.hyper_prior.likelihood(z_hat)}
+            original = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None] / 255
+            return float(rate_distortion_loss(out, original, lam)["loss"])
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
                       scale_rule: str = DEFAULT_SCALE_RULE) -> CodedLatents:

@@ -7,10 +7,9 @@ import pytest
 import torch
 
 import aecodec
-from aecodec import api
 from aecodec.container import parse_header
 from aecodec.engine import quality_to_level
-from aecodec.refine import MAX_EFFORT
+from aecodec.refine import MAX_EFFORT, Window, refine_latent, refine_latent_in_tiles
 from conftest import synthetic_photo
 
 QUALITY = 30.0
@@ -59,11 +58,43 @@ def test_bad_effort_is_rejected(codec, image, effort):
         codec.encode(image, QUALITY, effort=effort)
 
 
-def test_large_images_skip_refinement_with_a_warning(codec, image, monkeypatch):
-    monkeypatch.setattr(api, "MAX_REFINE_PIXELS", image.shape[0] * image.shape[1] - 1)
-    with pytest.warns(UserWarning, match="effort 2 ignored"):
-        data = codec.encode(image, QUALITY, effort=2)
-    assert data == codec.encode(image, QUALITY)
+def test_large_images_are_refined_in_tiles(codec, monkeypatch):
+    # 200x300 pads to a 16x20 latent: tiles of 8 give a 2x3 grid, the last column 4 wide, with padding.
+    image = synthetic_photo(200, 300, seed=5)
+    monkeypatch.setattr(codec.engine, "refine_pixels", 1000)
+    monkeypatch.setattr(codec.engine, "refine_tile", 8)
+    plain, tiled = codec.encode(image, QUALITY), codec.encode(image, QUALITY, effort=2)
+    assert tiled != plain
+    assert rd_cost(codec, image, tiled) < rd_cost(codec, image, plain)
+    assert tiled == codec.encode(image, QUALITY, effort=2)
+    assert aecodec.decode(tiled).size == (300, 200)
+
+
+def test_tiled_refinement_keeps_the_analysis_latent_when_it_is_not_better(codec, image, monkeypatch):
+    monkeypatch.setattr(codec.engine, "refine_pixels", 1000)
+    monkeypatch.setattr(codec.engine, "rate_distortion_cost", lambda rgb, y, quality: 0.0)  # nothing beats it
+    assert codec.encode(image, QUALITY, effort=1) == codec.encode(image, QUALITY)
+
+
+def test_a_window_refines_only_its_own_latent(codec, image):
+    engine = codec.engine
+    latent = engine.analyze(image)
+    gain, inverse_gain = engine._gains(QUALITY)
+    lam = engine.model.lambdas_at(torch.tensor([quality_to_level(QUALITY, engine.model.num_levels)]))
+    x = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    window = Window(4, 4, 8, 12)
+    refined = refine_latent(engine.model, x, latent, gain, inverse_gain, lam, 8, bf16=False, window=window)
+    inside = torch.zeros_like(latent, dtype=torch.bool)
+    inside[:, :, 4:8, 4:12] = True
+    assert torch.equal(refined[~inside], latent[~inside])
+    assert not torch.equal(refined[inside], latent[inside])
+
+
+def test_tiles_must_line_up_with_the_hyper_latent(codec, image):
+    engine = codec.engine
+    with pytest.raises(ValueError, match="multiples of 4"):
+        refine_latent_in_tiles(engine.model, torch.zeros(1, 3, 64, 64), torch.zeros(1, 192, 4, 4),
+                               torch.ones(1), torch.ones(1), torch.ones(1), 1, False, tile=6)
 
 
 def test_lambda_at_matches_training_levels(codec):
