@@ -24,8 +24,8 @@ from aecodec.nn.store import load_weights
 from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.priors import gaussian_likelihood
 from aecodec.refine import MAX_REFINE_PIXELS, TILE_LATENT, refine_latent, refine_latent_in_tiles
+from aecodec.tiling import LATENT_STRIDE, tiles
 
-LATENT_STRIDE = 16
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
 # the rule of the format version the container writes.
 DEFAULT_SCALE_RULE = SCALE_RULE_OF_VERSION[FORMAT_VERSION]
@@ -174,35 +174,37 @@ class CodecEngine:
         started = time.perf_counter()
         gain, inverse_gain = self._gains(quality)
         image = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
-        lam = self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
+        lam = self._lambda(quality)
         bf16 = self.precision == "bf16"
         if rgb.shape[0] * rgb.shape[1] <= self.refine_pixels:
             refined = refine_latent(self.model, image, y, gain, inverse_gain, lam, steps, bf16)
         else:
             refined = refine_latent_in_tiles(self.model, image, y, gain, inverse_gain, lam, steps, bf16,
                                              tile=self.refine_tile)
-            if self.rate_distortion_cost(rgb, refined, quality) >= self.rate_distortion_cost(rgb, y, quality):
+            if self.rate_distortion_cost(image, refined, quality) >= self.rate_distortion_cost(image, y, quality):
                 refined = y
         self.timings.transform_s += time.perf_counter() - started
         return refined
 
-    def rate_distortion_cost(self, rgb: np.ndarray, y: torch.Tensor, quality: float) -> float:
-        """The training objective of coding latent ``y`` (before gain) at ``quality``: estimated bits per pixel
-        (continuous scales) + lambda * 255^2 * MSE of the 8-bit reconstruction; tiled, so any size fits."""
-        height, width = rgb.shape[:2]
+    def _lambda(self, quality: float) -> torch.Tensor:
+        """The training lambda (1,) of ``quality``."""
+        return self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
+
+    def rate_distortion_cost(self, image: torch.Tensor, y: torch.Tensor, quality: float) -> float:
+        """The training objective of coding latent ``y`` (before gain) at ``quality`` for ``image`` ((1, 3, H, W)
+        in [0, 1]): estimated bits per pixel (continuous scales) + lambda * 255^2 * MSE of the 8-bit
+        reconstruction; the synthesis runs tiled, so any size fits."""
         gain, inverse_gain = self._gains(quality)
-        lam = self.model.lambdas_at(torch.tensor([quality_to_level(quality, self.model.num_levels)]))
         with torch.inference_mode():
             y = y * gain
             z_hat = torch.round(self.model.h_a(y))
             means, scales = self.model.entropy_parameters(z_hat)
             y_hat = torch.round(y - means) + means
             x_hat = self._tiled(y_hat * inverse_gain, self.model.g_s, scale=LATENT_STRIDE, out_channels=3,
-                                crop=(height, width))
+                                crop=tuple(image.shape[-2:]))
             out = {"x_hat": x_hat.float() / 255, "y_likelihood": gaussian_likelihood(y_hat, means, scales),
                    "z_likelihood": self.model.hyper_prior.likelihood(z_hat)}
-            original = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None] / 255
-            return float(rate_distortion_loss(out, original, lam)["loss"])
+            return float(rate_distortion_loss(out, image, self._lambda(quality))["loss"])
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
                       scale_rule: str = DEFAULT_SCALE_RULE) -> CodedLatents:
@@ -269,24 +271,21 @@ class CodecEngine:
         out = torch.empty((1, out_channels, out_h, out_w), dtype=dtype)
         out_unit = LATENT_STRIDE if synthesis else 1  # output elements per latent element
         step = tile if max(lh, lw) > tile + 2 * margin else max(lh, lw)
-        for top in range(0, lh, step):
-            for left in range(0, lw, step):
-                bottom, right = min(top + step, lh), min(left + step, lw)
-                t0, l0 = max(top - margin, 0), max(left - margin, 0)
-                t1, l1 = min(bottom + margin, lh), min(right + margin, lw)
-                region = x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit]
-                if region.dtype == torch.uint8:
-                    region = region.float().div_(255)
-                region = region.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-                    part = transform(region).float()
-                oy, ox = (top - t0) * out_unit, (left - l0) * out_unit
-                ty0, tx0 = top * out_unit, left * out_unit
-                ty1, tx1 = min(bottom * out_unit, out_h), min(right * out_unit, out_w)
-                if ty0 >= ty1 or tx0 >= tx1:
-                    continue
-                piece = part[:, :, oy : oy + ty1 - ty0, ox : ox + tx1 - tx0]
-                if synthesis:
-                    piece = piece.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-                out[:, :, ty0:ty1, tx0:tx1] = piece
+        for inner, (t0, l0, t1, l1) in tiles(lh, lw, step, margin):
+            top, left, bottom, right = inner
+            region = x[:, :, t0 * unit : t1 * unit, l0 * unit : l1 * unit]
+            if region.dtype == torch.uint8:
+                region = region.float().div_(255)
+            region = region.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                part = transform(region).float()
+            oy, ox = (top - t0) * out_unit, (left - l0) * out_unit
+            ty0, tx0 = top * out_unit, left * out_unit
+            ty1, tx1 = min(bottom * out_unit, out_h), min(right * out_unit, out_w)
+            if ty0 >= ty1 or tx0 >= tx1:
+                continue
+            piece = part[:, :, oy : oy + ty1 - ty0, ox : ox + tx1 - tx0]
+            if synthesis:
+                piece = piece.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
+            out[:, :, ty0:ty1, tx0:tx1] = piece
         return out

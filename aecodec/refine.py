@@ -15,13 +15,12 @@ around it for context, so that memory stays bounded whatever the image size.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 
 from .nn.model import HyperpriorModel, round_ste
 from .nn.objective import rate_distortion_loss
 from .nn.priors import gaussian_likelihood
+from .tiling import LATENT_STRIDE, Window, tiles
 
 # effort -> Adam steps. Measured on three Kodak images at qualities 5/40/90 (2026-11-26): 16 steps cut
 # the rate 0.7-5% at equal or better PSNR, 32 steps a little more.
@@ -34,29 +33,7 @@ EVALUATE_EVERY = 4
 MAX_REFINE_PIXELS = 2_100_000
 TILE_LATENT = 56
 TILE_MARGIN = 4  # a multiple of 4, so that tiles line up with the hyper-latent
-LATENT_STRIDE = 16
-HYPER_STRIDE = 4  # latent elements per hyper-latent element
-
-
-class Window(NamedTuple):
-    """Latent rows [top, bottom) and columns [left, right) of a region: the part that is refined and scored."""
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-
-    def scaled(self, factor: int, height: int | None = None, width: int | None = None) -> tuple[slice, slice]:
-        """Row and column slices of the window on a grid ``factor`` times finer (optionally cropped)."""
-        bottom, right = self.bottom * factor, self.right * factor
-        if height is not None:
-            bottom, right = min(bottom, height), min(right, width)
-        return slice(self.top * factor, bottom), slice(self.left * factor, right)
-
-    def shrunk(self, factor: int) -> tuple[slice, slice]:
-        """Row and column slices of the window on a grid ``factor`` times coarser (edges multiples of it)."""
-        return (slice(self.top // factor, -(-self.bottom // factor)),
-                slice(self.left // factor, -(-self.right // factor)))
+HYPER_STRIDE = HyperpriorModel.STRIDE // LATENT_STRIDE  # latent elements per hyper-latent element
 
 
 def check_effort(effort) -> int:
@@ -153,19 +130,13 @@ def refine_latent_in_tiles(model: HyperpriorModel, image: torch.Tensor, latent: 
     if tile % HYPER_STRIDE or margin % HYPER_STRIDE:
         raise ValueError(f"tile and margin must be multiples of {HYPER_STRIDE}, got {tile} and {margin}")
     height, width = image.shape[-2:]
-    rows, cols = latent.shape[-2:]
     y = latent.detach().clone()
-    index = 0
-    for top in range(0, rows, tile):
-        for left in range(0, cols, tile):
-            bottom, right = min(top + tile, rows), min(left + tile, cols)
-            t0, l0 = max(top - margin, 0), max(left - margin, 0)
-            t1, l1 = min(bottom + margin, rows), min(right + margin, cols)
-            if top * LATENT_STRIDE >= height or left * LATENT_STRIDE >= width:
-                continue  # only padding under this tile
-            region = image[:, :, t0 * LATENT_STRIDE : t1 * LATENT_STRIDE, l0 * LATENT_STRIDE : l1 * LATENT_STRIDE]
-            window = Window(top - t0, left - l0, bottom - t0, right - l0)
-            y[:, :, t0:t1, l0:l1] = refine_latent(model, region, y[:, :, t0:t1, l0:l1], gain, inverse_gain, lam,
-                                                  steps, bf16, seed=seed + index, window=window)
-            index += 1
+    for index, (inner, region) in enumerate(tiles(*latent.shape[-2:], tile, margin)):
+        if inner.top * LATENT_STRIDE >= height or inner.left * LATENT_STRIDE >= width:
+            continue  # only padding under this tile
+        rows, cols = region.scaled(1)
+        pixel_rows, pixel_cols = region.scaled(LATENT_STRIDE)
+        y[:, :, rows, cols] = refine_latent(model, image[:, :, pixel_rows, pixel_cols], y[:, :, rows, cols], gain,
+                                            inverse_gain, lam, steps, bf16, seed=seed + index,
+                                            window=inner.relative_to(region))
     return y
