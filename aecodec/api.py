@@ -13,7 +13,7 @@ from aecodec import container, models
 from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.imageio import PlanarImage, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.refine import STEPS_OF_EFFORT, check_effort
+from aecodec.refine import HYPER_STEPS_OF_EFFORT, STEPS_OF_EFFORT, check_effort
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
 
@@ -103,23 +103,25 @@ class Codec:
         planar = to_planar(image)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
         self.engine.timings = Timings()
-        steps = STEPS_OF_EFFORT[effort]
+        steps, hyper_steps = STEPS_OF_EFFORT[effort], HYPER_STEPS_OF_EFFORT[effort]
         with torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:
                 data, quality = self._encode_to_target(planar, latent, float(target_bpp))
-                if steps:  # refine at the quality the search chose: the file only gets smaller
-                    data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality)
+                if effort:  # refine at the quality the search chose: the file only gets smaller
+                    data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
+                                           hyper_steps)
             else:
                 quality = float(np.float32(_check_quality(quality)))
-                data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality)
+                data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
+                                       hyper_steps)
         self.last_timings = self.engine.timings.as_dict()
         return data
 
-    def _encode_at(self, planar: PlanarImage, latent, quality: float) -> bytes:
+    def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0) -> bytes:
         quality = float(np.float32(quality))
         coded = self.engine.encode_latent(latent, quality, _substreams(latent.numel()), self._coder_threads(),
-                                          container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION])
+                                          container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION], hyper_steps)
         sections = {container.HYPER_LATENT: coded.z_stream, container.LATENT: coded.y_stream}
         if planar.alpha is not None:
             sections[container.ALPHA] = encode_alpha(planar.alpha)

@@ -23,7 +23,8 @@ from aecodec.nn.model import HyperpriorModel
 from aecodec.nn.store import load_weights
 from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.priors import gaussian_likelihood
-from aecodec.refine import MAX_REFINE_PIXELS, TILE_LATENT, refine_latent, refine_latent_in_tiles
+from aecodec.refine import (MAX_REFINE_PIXELS, TILE_LATENT, coded_bits, refine_hyper_latent, refine_latent,
+                            refine_latent_in_tiles)
 from aecodec.tiling import LATENT_STRIDE, tiles
 
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
@@ -206,13 +207,27 @@ class CodecEngine:
                    "z_likelihood": self.model.hyper_prior.likelihood(z_hat)}
             return float(rate_distortion_loss(out, image, self._lambda(quality))["loss"])
 
+    def hyper_latent(self, y: torch.Tensor, steps: int = 0) -> torch.Tensor:
+        """The rounded hyper-latent of ``y`` (after gain); ``steps`` > 0 refines it for fewer bits
+        (see ``aecodec.refine.refine_hyper_latent``), kept only if the whole image's estimate went down."""
+        with torch.inference_mode():
+            z_hat = torch.round(self.model.h_a(y))
+        if steps <= 0:
+            return z_hat
+        refined = refine_hyper_latent(self.model, y, steps)
+        with torch.inference_mode():
+            if coded_bits(self.model, y, refined) < coded_bits(self.model, y, z_hat):
+                return refined
+        return z_hat
+
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
-                      scale_rule: str = DEFAULT_SCALE_RULE) -> CodedLatents:
+                      scale_rule: str = DEFAULT_SCALE_RULE, hyper_steps: int = 0) -> CodedLatents:
+        """The two streams of latent ``y`` (before gain) at ``quality``; ``hyper_steps``: see ``hyper_latent``."""
         started = time.perf_counter()
         gain, _ = self._gains(quality)
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: hyper-latent refinement differentiates through y's bits
             y = y * gain
-            z_hat = torch.round(self.model.h_a(y))
+        z_hat = self.hyper_latent(y, hyper_steps)
         means, scales = self._entropy_parameters(z_hat, scale_rule)
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()

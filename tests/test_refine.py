@@ -9,7 +9,8 @@ import torch
 import aecodec
 from aecodec.container import parse_header
 from aecodec.engine import quality_to_level
-from aecodec.refine import MAX_EFFORT, Window, refine_latent, refine_latent_in_tiles
+from aecodec.refine import (MAX_EFFORT, Window, coded_bits, refine_hyper_latent, refine_latent,
+                            refine_latent_in_tiles)
 from conftest import synthetic_photo
 
 QUALITY = 30.0
@@ -73,6 +74,7 @@ def test_large_images_are_refined_in_tiles(codec, monkeypatch):
 def test_tiled_refinement_keeps_the_analysis_latent_when_it_is_not_better(codec, image, monkeypatch):
     monkeypatch.setattr(codec.engine, "refine_pixels", 1000)
     monkeypatch.setattr(codec.engine, "rate_distortion_cost", lambda rgb, y, quality: 0.0)  # nothing beats it
+    monkeypatch.setattr("aecodec.api.HYPER_STEPS_OF_EFFORT", (0,) * (MAX_EFFORT + 1))
     assert codec.encode(image, QUALITY, effort=1) == codec.encode(image, QUALITY)
 
 
@@ -117,3 +119,45 @@ def test_refinement_leaves_the_model_trainable_and_unchanged(codec, image):
 def test_module_level_encode_accepts_effort(image):
     data = aecodec.encode(image, QUALITY, effort=1)
     assert aecodec.decode(data).size == (image.shape[1], image.shape[0])
+
+
+def gained_latent(codec, image) -> torch.Tensor:
+    gain, _ = codec.engine._gains(QUALITY)
+    with torch.no_grad():
+        return codec.engine.analyze(image) * gain
+
+
+def test_hyper_latent_refinement_lowers_the_estimated_bits(codec, image):
+    model = codec.engine.model
+    y = gained_latent(codec, image)
+    with torch.no_grad():
+        start = torch.round(model.h_a(y))
+        refined = refine_hyper_latent(model, y, 16)
+        assert torch.equal(refined, torch.round(refined))  # coded as integers
+        assert coded_bits(model, y, refined) < coded_bits(model, y, start)
+    assert torch.equal(refine_hyper_latent(model, y, 0), start)
+
+
+def test_tiled_hyper_latent_refinement_is_deterministic_and_lowers_the_bits(codec):
+    # 200x300 pads to a 4x5 hyper-latent: tiles of 2 give a 2x3 grid, the last column 1 wide.
+    model = codec.engine.model
+    y = gained_latent(codec, synthetic_photo(200, 300, seed=5))
+    refined = refine_hyper_latent(model, y, 8, tile=2, margin=2)
+    assert torch.equal(refined, refine_hyper_latent(model, y, 8, tile=2, margin=2))
+    with torch.no_grad():
+        assert coded_bits(model, y, refined) < coded_bits(model, y, torch.round(model.h_a(y)))
+
+
+def test_hyper_latent_refinement_is_kept_only_when_the_whole_image_gains(codec, image, monkeypatch):
+    y = gained_latent(codec, image)
+    with torch.no_grad():
+        start = torch.round(codec.engine.model.h_a(y))
+    worse = start + 3
+    monkeypatch.setattr("aecodec.engine.refine_hyper_latent", lambda model, y, steps: worse)
+    assert torch.equal(codec.engine.hyper_latent(y, 8), start)
+
+
+def test_effort_one_gives_a_smaller_file_at_the_same_quality(codec, image):
+    plain, refined = codec.encode(image, QUALITY), codec.encode(image, QUALITY, effort=1)
+    assert len(refined) < len(plain)
+    assert rd_cost(codec, image, refined) < rd_cost(codec, image, plain)
