@@ -96,8 +96,8 @@ class Codec:
     def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0) -> bytes:
         """Compresses ``image`` (PIL image, HxW/HxWxC uint8 array or path) to .aec bytes.
 
-        ``effort`` 0-3 spends encode time for smaller files at the same quality (0: none; 2: ~2-3% smaller
-        on Kodak at ~10x the encode time); decoding is unaffected. See ``aecodec.refine``.
+        ``effort`` 0-3 spends encode time for smaller files at the same quality (0: none; 2: ~3% smaller
+        on Kodak at ~30x the encode time); decoding is unaffected. See ``aecodec.refine``.
         """
         effort = check_effort(effort)
         planar = to_planar(image)
