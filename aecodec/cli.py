@@ -236,6 +236,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", dest="n", type=int, default=default["n"], help="channels of the transforms (N)")
     p.add_argument("--latent-channels", dest="m", type=int, default=default["m"],
                    help="channels of the latent (M)")
+    p.add_argument("--rate-proxy", choices=["noise", "ste"], default=default["rate_proxy"],
+                   help="rate from noisy latents (default) or from the coded values with straight-through "
+                        "gradients (fine-tuning)")
 
 
 def _run_train(args: argparse.Namespace) -> int:

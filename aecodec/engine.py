@@ -211,10 +211,11 @@ class CodecEngine:
         """The rounded hyper-latent of ``y`` (after gain); ``steps`` > 0 refines it for fewer bits
         (see ``aecodec.refine.refine_hyper_latent``), kept only if the whole image's estimate went down."""
         with torch.inference_mode():
-            z_hat = torch.round(self.model.h_a(y))
+            z = self.model.h_a(y).float()
+        z_hat = torch.round(z)
         if steps <= 0:
             return z_hat
-        refined = refine_hyper_latent(self.model, y, steps)
+        refined = refine_hyper_latent(self.model, y, steps, z_start=z.clone())
         with torch.inference_mode():
             if coded_bits(self.model, y, refined) < coded_bits(self.model, y, z_hat):
                 return refined

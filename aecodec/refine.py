@@ -170,19 +170,22 @@ def coded_bits(model: HyperpriorModel, y: torch.Tensor, z_hat: torch.Tensor, win
 
 
 def refine_hyper_latent(model: HyperpriorModel, y: torch.Tensor, steps: int, seed: int = 0,
-                        tile: int = HYPER_TILE, margin: int = HYPER_MARGIN) -> torch.Tensor:
+                        tile: int = HYPER_TILE, margin: int = HYPER_MARGIN,
+                        z_start: torch.Tensor | None = None) -> torch.Tensor:
     """A rounded hyper-latent for latent ``y`` (after gain, (1, M, h, w)) with fewer estimated bits.
 
-    Starts from the hyper-analysis output; works tile by tile on the hyper-latent grid, in raster order,
-    each tile keeping its best rounded value seen (never worse than the start by its own count).
+    Starts from the hyper-analysis output (``z_start``, float32, when the caller has computed it); works
+    tile by tile on the hyper-latent grid, in raster order, each tile keeping its best rounded value seen
+    (never worse than the start by its own count).
     """
     generator = torch.Generator().manual_seed(seed)
     frozen = [p for p in model.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
     try:
-        with torch.no_grad():
-            z_start = model.h_a(y).float()
+        if z_start is None:
+            with torch.no_grad():
+                z_start = model.h_a(y).float()
         z_hat = torch.round(z_start)
         if steps <= 0:
             return z_hat

@@ -26,6 +26,40 @@ def test_forward_shapes_and_likelihoods(small_model):
         assert torch.all((out[key] > 0) & (out[key] <= 1))
 
 
+def test_ste_rate_proxy_takes_the_likelihoods_of_the_coded_values(small_model):
+    x = torch.rand(1, 3, 64, 64)
+    level = torch.tensor([3.0])
+    torch.manual_seed(1)
+    out = small_model(x, level, rate_proxy="ste")
+    with torch.no_grad():  # what aecodec.training.evaluate (and the coder) count: hard-rounded values
+        gain, _ = small_model.gains(level)
+        y = small_model.g_a(x) * gain
+        z_hat = torch.round(small_model.h_a(y))
+        means, scales = small_model.entropy_parameters(z_hat)
+        y_hat = torch.round(y - means) + means
+        torch.testing.assert_close(out["y_likelihood"], gaussian_likelihood(y_hat, means, scales))
+        torch.testing.assert_close(out["z_likelihood"], small_model.hyper_prior.likelihood(z_hat))
+    # Noise draws differ from call to call; the coded values do not.
+    again = small_model(x, level, rate_proxy="ste")
+    assert torch.equal(out["y_likelihood"], again["y_likelihood"])
+    noisy = [small_model(x, level)["y_likelihood"] for _ in range(2)]
+    assert not torch.equal(noisy[0], noisy[1])
+
+
+def test_ste_rate_proxy_passes_gradients_to_the_analysis(small_model):
+    x = torch.rand(1, 3, 64, 64)
+    out = small_model(x, torch.tensor([5.0]), rate_proxy="ste")
+    bits = -torch.log2(out["y_likelihood"]).sum() - torch.log2(out["z_likelihood"]).sum()
+    first_conv = next(small_model.g_a.parameters())
+    (grad,) = torch.autograd.grad(bits, first_conv)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_unknown_rate_proxy_is_refused(small_model):
+    with pytest.raises(ValueError, match="rate_proxy"):
+        small_model(torch.rand(1, 3, 64, 64), torch.tensor([0.0]), rate_proxy="round")
+
+
 def test_gains_interpolate_geometrically(small_model):
     with torch.no_grad():
         small_model.log_gain.copy_(torch.arange(float(small_model.num_levels))[:, None].expand_as(small_model.log_gain))

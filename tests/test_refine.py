@@ -153,7 +153,7 @@ def test_hyper_latent_refinement_is_kept_only_when_the_whole_image_gains(codec, 
     with torch.no_grad():
         start = torch.round(codec.engine.model.h_a(y))
     worse = start + 3
-    monkeypatch.setattr("aecodec.engine.refine_hyper_latent", lambda model, y, steps: worse)
+    monkeypatch.setattr("aecodec.engine.refine_hyper_latent", lambda model, y, steps, **_: worse)
     assert torch.equal(codec.engine.hyper_latent(y, 8), start)
 
 

@@ -79,6 +79,13 @@ def test_training_lowers_the_loss_and_evaluates(image_folder, tmp_path):
     assert len(evaluation) == 4 and all(r["bpp"] > 0 and r["psnr"] > 5 for r in evaluation)
 
 
+def test_ste_rate_proxy_trains_and_is_logged(image_folder, tmp_path):
+    Trainer(options(image_folder, tmp_path / "ste", 6, lr=1e-3, rate_proxy="ste")).run()
+    log = [json.loads(line) for line in (tmp_path / "ste" / "train_log.jsonl").read_text().splitlines()]
+    assert log[0]["options"]["rate_proxy"] == "ste"
+    assert log[-1]["step"] == 6 and (tmp_path / "ste" / "weights.safetensors").exists()
+
+
 def test_time_limit_stops_the_run(image_folder, tmp_path):
     Trainer(options(image_folder, tmp_path / "timed", 10_000, minutes=0.0005)).run()
     log = [json.loads(line) for line in (tmp_path / "timed" / "train_log.jsonl").read_text().splitlines()]

@@ -112,17 +112,26 @@ class HyperpriorModel(nn.Module):
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
         return means, scales
 
-    def forward(self, x: torch.Tensor, level: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Training pass: x in [0, 1], (B, 3, H, W); returns reconstruction and likelihoods (fp32)."""
+    def forward(self, x: torch.Tensor, level: torch.Tensor, rate_proxy: str = "noise") -> dict[str, torch.Tensor]:
+        """Training pass: x in [0, 1], (B, 3, H, W); returns reconstruction and likelihoods (fp32).
+
+        ``rate_proxy`` says where the likelihoods are taken: "noise" at y and z plus uniform noise (the
+        smooth proxy of Balle et al., for training from scratch), "ste" at the values the coder really codes,
+        round(y - mean) + mean and round(z), with straight-through gradients (for fine-tuning: at low rates
+        the noise proxy counts several times the real bits, see docs/TRAINING.md).
+        """
+        if rate_proxy not in ("noise", "ste"):
+            raise ValueError(f"rate_proxy must be 'noise' or 'ste', got {rate_proxy!r}")
         gain, inverse_gain = self.gains(level)
         y = self.g_a(x).float() * gain
         z = self.h_a(y)
         z = z.float()
-        z_noisy = z + torch.empty_like(z).uniform_(-0.5, 0.5)
-        z_likelihood = self.hyper_prior.likelihood(z_noisy)
-        means, scales = self.entropy_parameters(round_ste(z))
-        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
-        y_likelihood = gaussian_likelihood(y_noisy, means, scales)
+        z_hat = round_ste(z)
+        z_coded = z_hat if rate_proxy == "ste" else z + torch.empty_like(z).uniform_(-0.5, 0.5)
+        z_likelihood = self.hyper_prior.likelihood(z_coded)
+        means, scales = self.entropy_parameters(z_hat)
         y_hat = round_ste(y - means) + means
+        y_coded = y_hat if rate_proxy == "ste" else y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        y_likelihood = gaussian_likelihood(y_coded, means, scales)
         x_hat = self.g_s(y_hat * inverse_gain)
         return {"x_hat": x_hat.float(), "y_likelihood": y_likelihood, "z_likelihood": z_likelihood}

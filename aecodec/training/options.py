@@ -31,3 +31,4 @@ class TrainOptions:
     compile: bool = True  # torch.compile the training forward pass (1.4x faster steps here, ~40 s to compile)
     n: int = 128
     m: int = 192
+    rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)

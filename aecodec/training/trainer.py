@@ -225,7 +225,7 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
             level = torch.rand(x.shape[0], device=self.device) * (self.model.num_levels - 1)
             with autocast:
-                out = self.forward(x, level)
+                out = self.forward(x, level, self.opt.rate_proxy)
             terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
             for group in self.optimizer.param_groups:
                 group["lr"] = self.learning_rate() * group["lr_scale"]
