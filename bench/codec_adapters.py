@@ -183,12 +183,12 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
     def versions() -> dict[str, str]:
         import aecodec as ae
         from aecodec.models import DEFAULT_MODEL_ID, entry
-        from aecodec.nn.store import read_metadata
+        from aecodec.nn.store import read_metadata, short_fingerprint
 
         # The weights decide the curve: name them, so a results file says which model it measured.
         weights = read_metadata(entry(DEFAULT_MODEL_ID).path)
         return {"aecodec": str(getattr(ae, "__version__", "unknown")),
-                "aecodec-weights": f"{weights['fingerprint'][:16]} (step {weights.get('steps', '?')})"}
+                "aecodec-weights": f"{short_fingerprint(weights)} (step {weights.get('steps', '?')})"}
 
     name, label = ("aecodec", "aecodec (ours)") if not effort else (f"aecodec-e{effort}", f"aecodec effort {effort}")
     return Codec(name, label, "quality", tuple(qualities), encode, decode, available, versions)

@@ -47,6 +47,11 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         return dict(f.metadata() or {})
 
 
+def short_fingerprint(metadata: dict[str, str]) -> str:
+    """The fingerprint's first 8 bytes in hex: the part every .aec file carries, and the weights' name in results."""
+    return metadata["fingerprint"][:16]
+
+
 def load_weights(path: str | Path) -> tuple[HyperpriorModel, dict[str, str]]:
     """Model in fp32 eval mode from a safetensors file, and the file's metadata."""
     meta = read_metadata(path)

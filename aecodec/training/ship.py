@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aecodec import models
 from aecodec.container import FORMAT_VERSION
-from aecodec.nn.store import read_metadata
+from aecodec.nn.store import read_metadata, short_fingerprint
 
 HISTORY_FIELDS = ("date", "fingerprint", "steps", "train_hours", "kodak_bd_psnr", "kodak_bd_msssim",
                   "holdout_bd_psnr", "format_version")
@@ -40,7 +40,7 @@ def update_history(history: Path, weights: Path, rd_dir: Path, holdout_dir: Path
         raise FileNotFoundError(f"no aecodec BD-rates in {rd_dir / 'bd_rates.json'}")
     holdout = _aecodec_bd(holdout_dir)
     row = {
-        "date": datetime.date.today().isoformat(), "fingerprint": meta["fingerprint"][:16],
+        "date": datetime.date.today().isoformat(), "fingerprint": short_fingerprint(meta),
         "steps": meta.get("steps", ""), "train_hours": f"{float(meta.get('train_seconds', 0)) / 3600:.2f}",
         "kodak_bd_psnr": kodak["psnr"], "kodak_bd_msssim": kodak["msssim"],
         "holdout_bd_psnr": holdout["psnr"] if holdout else "", "format_version": FORMAT_VERSION,
@@ -95,7 +95,7 @@ def write_model_card(weights: Path, run: Path | None, rd_dir: Path | None, histo
         f"- Training: {meta.get('steps', '?')} steps, {hours:.2f} h of training time in all, Adam, EMA weights;"
         f" the last run: batch {meta.get('batch', '?')} x {meta.get('patch', '?')}^2 patches on {meta.get('device', '?')}"
         f" ({meta.get('precision', '?')}). The runs before it: docs/TRAINING.md.",
-        f"- Weights: fp16 safetensors, fingerprint `{meta['fingerprint'][:16]}` (first 8 bytes go into every .aec file).",
+        f"- Weights: fp16 safetensors, fingerprint `{short_fingerprint(meta)}` (first 8 bytes go into every .aec file).",
         f"- Card written {datetime.date.today().isoformat()}.",
     ]
     evaluation = _last_eval(run) if run else None
