@@ -85,7 +85,9 @@ def test_a_window_refines_only_its_own_latent(codec, image):
     lam = engine.model.lambdas_at(torch.tensor([quality_to_level(QUALITY, engine.model.num_levels)]))
     x = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)[None]
     window = Window(4, 4, 8, 12)
-    refined = refine_latent(engine.model, x, latent, gain, inverse_gain, lam, 8, bf16=False, window=window)
+    # 16 steps (effort 2's count): refinement keeps the start unless a step beats it, and with 8 steps
+    # some weights found nothing better in so small a window.
+    refined = refine_latent(engine.model, x, latent, gain, inverse_gain, lam, 16, bf16=False, window=window)
     inside = torch.zeros_like(latent, dtype=torch.bool)
     inside[:, :, 4:8, 4:12] = True
     assert torch.equal(refined[~inside], latent[~inside])
