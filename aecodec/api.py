@@ -121,7 +121,8 @@ class Codec:
     def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0) -> bytes:
         quality = float(np.float32(quality))
         coded = self.engine.encode_latent(latent, quality, _substreams(latent.numel()), self._coder_threads(),
-                                          container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION], hyper_steps)
+                                          container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION], hyper_steps,
+                                          image_size=(planar.height, planar.width))
         sections = {container.HYPER_LATENT: coded.z_stream, container.LATENT: coded.y_stream}
         if planar.alpha is not None:
             sections[container.ALPHA] = encode_alpha(planar.alpha)

@@ -225,3 +225,33 @@ def test_substreams_only_where_decoding_threads_pay(codec):
     assert _substream_count(parse(data).sections[LATENT]) == 2
     np.testing.assert_array_equal(np.asarray(aecodec.Codec(threads=1).decode(data)),
                                   np.asarray(aecodec.Codec(threads=2).decode(data)))
+
+
+def test_padding_only_latents_are_coded_at_their_means(codec):
+    """Latent rows/columns that see only padding cost ~nothing and leave the visible pixels alone."""
+    engine = codec.engine
+    height, width = 150, 230  # padded to 192 x 256: latent rows 10-11 and column 15 lie in the padding
+    image = synthetic_photo(height, width, seed=11)
+    latent = engine.analyze(image)
+    settled = engine.encode_latent(latent, 60.0, 1, 1, image_size=(height, width))
+    plain = engine.encode_latent(latent, 60.0, 1, 1)
+    assert len(settled.y_stream) + len(settled.z_stream) < len(plain.y_stream) + len(plain.z_stream)
+
+    z_symbols = engine.hyper_coder.decompress(settled.z_stream, engine._hyper_indexes((1, engine.model.config.n, 3, 4)))
+    means, scales = engine._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)))
+    _, symbols = engine.gaussian.decompress(settled.y_stream, means, scales)
+    assert symbols.shape[2:] == (12, 16)
+    assert not symbols[:, :, 10:].any() and not symbols[:, :, :, 15:].any()
+    assert symbols[:, :, :10, :15].any()
+
+    decoded = {name: engine.decode_latent(coded, height, width, 60.0, 1) for name, coded in
+               (("settled", settled), ("plain", plain))}
+    assert psnr(decoded["settled"], image) == pytest.approx(psnr(decoded["plain"], image), abs=0.05)
+
+
+def test_api_encode_settles_padding(codec):
+    image = synthetic_photo(150, 230, seed=12)
+    latent = codec.engine.analyze(image)
+    plain = codec.engine.encode_latent(latent, 75.0, 1, 1)
+    data = codec.encode(image, quality=75)
+    assert len(data) < len(plain.y_stream) + len(plain.z_stream) + 62  # header, section headers and CRC
