@@ -235,13 +235,11 @@ class CodecEngine:
             y = y * gain
             padding = self._padding_slices(y.shape, image_size)
             if padding:
-                y = self._settle_padding(y, padding)
+                self._settle_padding(y, padding)
         z_hat = self.hyper_latent(y, hyper_steps)
         means, scales = self._entropy_parameters(z_hat, scale_rule)
-        if padding:
-            y = y.detach().clone()
-            for region in padding:
-                y[region] = torch.from_numpy(means[region])
+        if padding:  # the final means, so that those residuals are exactly zero
+            self._fill_padding(y, torch.from_numpy(means), padding)
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, self._hyper_indexes(symbols.shape))
@@ -265,22 +263,24 @@ class CodecEngine:
             regions.append((slice(None), slice(None), slice(None), slice(first_col, None)))
         return regions
 
-    def _settle_padding(self, y: torch.Tensor, padding: list[tuple[slice, ...]]) -> torch.Tensor:
-        """``y`` (after gain) with its padding-only elements at the means its own hyper-latent predicts.
+    def _settle_padding(self, y: torch.Tensor, padding: list[tuple[slice, ...]]) -> None:
+        """Sets ``y``'s (after gain) padding-only elements, in place, to the means its own hyper-latent predicts.
 
         The image is padded to a multiple of 64 by edge replication; latent rows and columns that lie
         wholly in that padding only shape pixels the decoder crops away (and, through the synthesis'
         reach, a few border pixels: PSNR moved by at most 0.01 dB on training photos). Coding them at
         their means makes their residuals zero, and the hyper-latent recomputed from the settled latent
         predicts small scales there: on 7 training photos whose sides are not multiples of 64, 2.3 %
-        fewer bytes (up to 6 % on 481x321 photos). The encoder then codes them at the final means exactly.
+        fewer bytes (up to 7 % on 481x321 photos). ``encode_latent`` then fills in the final means.
         """
         with torch.inference_mode():
             means, _ = self.model.entropy_parameters(torch.round(self.model.h_a(y)).float())
-        settled = y.clone()
+        self._fill_padding(y, means, padding)
+
+    @staticmethod
+    def _fill_padding(y: torch.Tensor, means: torch.Tensor, padding: list[tuple[slice, ...]]) -> None:
         for region in padding:
-            settled[region] = means[region]
-        return settled
+            y[region] = means[region]
 
     # ----- decoder -------------------------------------------------------------------------
 
