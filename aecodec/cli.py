@@ -236,6 +236,15 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", dest="n", type=int, default=default["n"], help="channels of the transforms (N)")
     p.add_argument("--latent-channels", dest="m", type=int, default=default["m"],
                    help="channels of the latent (M)")
+    p.add_argument("--model", choices=["hyperprior", "context"], default=default["model"],
+                   help="hyperprior: model 1; context: model 2 (context entropy model; start it with "
+                        "--init-weights from model 1's weights)")
+    p.add_argument("--context-lr-scale", type=float, default=default["context_lr_scale"],
+                   help="model 2's context networks learn at --lr times this")
+    p.add_argument("--transforms-from-step", type=int, default=default["transforms_from_step"],
+                   help="model 2: keep model 1's parts frozen before this step (train the context first)")
+    p.add_argument("--keep-snapshots", action="store_true",
+                   help="keep a copy of the weights at every checkpoint in OUT/snapshots/ (to compare runs)")
     p.add_argument("--rate-proxy", choices=["noise", "ste"], default=default["rate_proxy"],
                    help="rate from noisy latents (default) or from the coded values with straight-through "
                         "gradients (fine-tuning)")

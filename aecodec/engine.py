@@ -115,29 +115,38 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
-    def _entropy_parameters(self, z_hat: torch.Tensor,
-                            scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
-        """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides.
+    def hyper_parameter_bands(self, z_hat: torch.Tensor):
+        """Yields (first row, last row + 1, means, scales) of the hyper-synthesis' float64 output, band by band.
 
-        ``scale_rule`` picks the grid scale (see ``GaussianCoder.snap_scales``); the file format fixes it.
-        The float64 hyper-synthesis runs on one thread, in bands of hyper-latent rows so that its
-        float64 activations stay small on large images (encoder and decoder cut the same bands).
+        The float64 hyper-synthesis runs on one thread so that encoder and decoder derive bit-identical
+        parameters whatever torch's thread count, in bands of hyper-latent rows so that its float64
+        activations stay small on large images (encoder and decoder cut the same bands).
         """
-        _, _, rows, cols = z_hat.shape
+        rows = z_hat.shape[2]
         m = self.model.config.m
-        means = np.empty((1, m, rows * 4, cols * 4), dtype=np.float32)
-        scales = np.empty_like(means)
         band, margin = self.hyper_band, 2
         with torch_threads(1), torch.inference_mode():
             for top in range(0, rows, band):
                 bottom = min(top + band, rows)
                 t0, t1 = max(top - margin, 0), min(bottom + margin, rows)
-                params = self.hyper_synthesis64(z_hat[:, :, t0:t1].double())
-                params = params[:, :, (top - t0) * 4 : (bottom - t0) * 4]
-                means[:, :, top * 4 : bottom * 4] = params[:, :m].numpy()
-                # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
-                # between machines; the snapped float32 value then names that table exactly.
-                scales[:, :, top * 4 : bottom * 4] = self.gaussian.snap_scales(params[:, m:].numpy(), scale_rule)
+                part = self.hyper_synthesis64(z_hat[:, :, t0:t1].double())
+                part = part[:, :, (top - t0) * 4 : (bottom - t0) * 4]
+                yield top * 4, bottom * 4, part[:, :m], part[:, m:]
+
+    def _entropy_parameters(self, z_hat: torch.Tensor,
+                            scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
+        """Means (float32) and scales snapped onto the coder's grid (float32), bit-identical on both sides.
+
+        ``scale_rule`` picks the grid scale (see ``GaussianCoder.snap_scales``); the file format fixes it.
+        """
+        _, _, rows, cols = z_hat.shape
+        means = np.empty((1, self.model.config.m, rows * 4, cols * 4), dtype=np.float32)
+        scales = np.empty_like(means)
+        for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
+            means[:, :, top:bottom] = band_means.numpy()
+            # Choosing the table in float64 keeps a scale near a grid boundary from flipping sides
+            # between machines; the snapped float32 value then names that table exactly.
+            scales[:, :, top:bottom] = self.gaussian.snap_scales(band_scales.numpy(), scale_rule)
         return means, scales
 
     def _hyper_indexes(self, shape: tuple[int, ...]) -> np.ndarray:

@@ -41,9 +41,15 @@ def entry(model_id: int) -> ModelEntry:
 @functools.lru_cache(maxsize=4)
 def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None, precision: str = "auto"):
     """A ready-to-code engine for a registered model (cached), or for an explicit weights file."""
+    from aecodec.context_engine import ContextEngine
     from aecodec.engine import CodecEngine
+    from aecodec.nn.context_model import ContextModel
+    from aecodec.nn.store import load_weights
 
     path = Path(weights_path) if weights_path else entry(model_id).path
     if not path.exists():
         raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
-    return CodecEngine.from_file(path, model_id=model_id, precision=precision)
+    model, meta = load_weights(path)
+    engine_class = ContextEngine if isinstance(model, ContextModel) else CodecEngine
+    return engine_class(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,
+                        precision=precision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +42,30 @@ def photo() -> np.ndarray:
     return synthetic_photo(96, 128)
 
 
-@pytest.fixture(scope="session")
-def codec():
-    """The shipped default model."""
+# The transforms' arithmetic the shipped-model tests run in. Both by default, forced whatever the CPU,
+# so that a machine without AMX also runs the bf16 path CI meets on one with AMX, and the other way
+# round; AECODEC_TEST_PRECISIONS=fp32 (or bf16) narrows it for a quicker local run.
+PRECISIONS = tuple(p for p in os.environ.get("AECODEC_TEST_PRECISIONS", "fp32,bf16").split(",") if p)
+
+# PSNR that two encoder paths may legitimately differ by when the transforms run in bf16 (its 8-bit
+# mantissa moves reconstructions by a few hundredths of a dB); fp32 paths are held to 0.05 dB.
+PSNR_TOLERANCE_DB = {"fp32": 0.05, "bf16": 0.15}
+
+
+@pytest.fixture(scope="session", params=PRECISIONS)
+def codec(request):
+    """The shipped default model, with its transforms forced to each precision in turn."""
     import aecodec
 
-    return aecodec.Codec()
+    return aecodec.Codec(precision=request.param)
+
+
+@pytest.fixture(scope="session")
+def codec_fp32():
+    """The shipped default model in fp32 only, for slow tests whose subject is not the arithmetic."""
+    import aecodec
+
+    return aecodec.Codec(precision="fp32")
 
 
 @pytest.fixture(scope="session")

@@ -112,6 +112,18 @@ class HyperpriorModel(nn.Module):
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
         return means, scales
 
+    def code_latent(self, y: torch.Tensor, z_hat: torch.Tensor, rate_proxy: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The latent the synthesis sees and the likelihoods of its coded values, given ``y`` after gain.
+
+        ``rate_proxy``: "noise" (likelihoods at y plus uniform noise), "ste" or "hard" (at the values the
+        coder codes, round(y - mean) + mean; "ste" passes gradients straight through the rounding).
+        Model 2 (``aecodec.nn.context_model``) overrides this with its context entropy model.
+        """
+        means, scales = self.entropy_parameters(z_hat)
+        y_hat = round_ste(y - means) + means
+        y_coded = y + torch.empty_like(y).uniform_(-0.5, 0.5) if rate_proxy == "noise" else y_hat
+        return y_hat, gaussian_likelihood(y_coded, means, scales)
+
     def forward(self, x: torch.Tensor, level: torch.Tensor, rate_proxy: str = "noise") -> dict[str, torch.Tensor]:
         """Training pass: x in [0, 1], (B, 3, H, W); returns reconstruction and likelihoods (fp32).
 
@@ -129,9 +141,6 @@ class HyperpriorModel(nn.Module):
         z_hat = round_ste(z)
         z_coded = z_hat if rate_proxy == "ste" else z + torch.empty_like(z).uniform_(-0.5, 0.5)
         z_likelihood = self.hyper_prior.likelihood(z_coded)
-        means, scales = self.entropy_parameters(z_hat)
-        y_hat = round_ste(y - means) + means
-        y_coded = y_hat if rate_proxy == "ste" else y + torch.empty_like(y).uniform_(-0.5, 0.5)
-        y_likelihood = gaussian_likelihood(y_coded, means, scales)
+        y_hat, y_likelihood = self.code_latent(y, z_hat, rate_proxy)
         x_hat = self.g_s(y_hat * inverse_gain)
         return {"x_hat": x_hat.float(), "y_likelihood": y_likelihood, "z_likelihood": z_likelihood}

@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
-from aecodec.nn.model import HyperpriorModel, ModelConfig
+from aecodec.nn.context_model import build_model
+from aecodec.nn.model import HyperpriorModel
 
 
 def state_fingerprint(state: dict[str, torch.Tensor]) -> str:
@@ -56,7 +57,7 @@ def load_weights(path: str | Path) -> tuple[HyperpriorModel, dict[str, str]]:
     """Model in fp32 eval mode from a safetensors file, and the file's metadata."""
     meta = read_metadata(path)
     state = load_file(str(path))
-    model = HyperpriorModel(ModelConfig.from_dict(json.loads(meta["config"])))
+    model = build_model(json.loads(meta["config"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     meta["fingerprint"] = state_fingerprint(state)
     return model.eval(), meta

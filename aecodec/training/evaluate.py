@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 
 from aecodec.nn.model import HyperpriorModel
-from aecodec.nn.priors import gaussian_likelihood
 from aecodec.training.data import list_images, load_rgb
 
 
@@ -31,9 +30,8 @@ def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) 
         gain, inverse_gain = model.gains(torch.tensor([float(level)]))
         y = features * gain
         z_hat = torch.round(model.h_a(y))
-        means, scales = model.entropy_parameters(z_hat)
-        y_hat = torch.round(y - means) + means
-        bits = -torch.log2(gaussian_likelihood(y_hat, means, scales)).sum()
+        y_hat, likelihood = model.code_latent(y, z_hat, "hard")
+        bits = -torch.log2(likelihood).sum()
         bits = bits - torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
         x_hat = model.g_s(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
         mse = float(((torch.round(x_hat * 255) - original) ** 2).mean())

@@ -31,4 +31,8 @@ class TrainOptions:
     compile: bool = True  # torch.compile the training forward pass (1.4x faster steps here, ~40 s to compile)
     n: int = 128
     m: int = 192
+    model: str = "hyperprior"  # "context": model 2 (aecodec.nn.context_model), warm-started from model 1's weights
+    context_lr_scale: float = 50.0  # model 2's context networks learn at lr * this (they start from zero)
+    transforms_from_step: int = 0  # model 2: model 1's parts stay frozen before this step (context first)
+    keep_snapshots: bool = False  # keep a copy of the weights at every checkpoint (OUT/snapshots/)
     rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)

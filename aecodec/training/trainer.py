@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import os
+import shutil
 import signal
 import time
 from dataclasses import asdict
@@ -23,6 +24,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from aecodec.hardware import cpu_has_amx
+from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.store import load_weights, save_weights
@@ -52,14 +54,30 @@ def resolve_precision(name: str, device: torch.device) -> str:
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
 
 
-def build_optimizer(model: HyperpriorModel, lr: float) -> torch.optim.Adam:
-    """Adam with the gain vectors in their own group at a larger learning rate."""
+def build_model(options: TrainOptions) -> HyperpriorModel:
+    if options.model == "context":
+        return ContextModel(ContextModelConfig(n=options.n, m=options.m))
+    if options.model != "hyperprior":
+        raise ValueError(f"model must be 'hyperprior' or 'context', got {options.model!r}")
+    return HyperpriorModel(ModelConfig(n=options.n, m=options.m))
+
+
+def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0) -> torch.optim.Adam:
+    """Adam with the gain vectors, and model 2's context networks, in groups of their own learning rates.
+
+    The group named "transforms" holds model 1's parts (frozen at the start of a context-first run).
+    """
     gains = {id(p) for p in model.gain_parameters()}
-    rest = [p for p in model.parameters() if id(p) not in gains]
-    return torch.optim.Adam([
-        {"params": rest, "lr_scale": 1.0},
-        {"params": model.gain_parameters(), "lr_scale": GAIN_LR_SCALE},
-    ], lr=lr)
+    context = model.context_parameters() if isinstance(model, ContextModel) else []
+    special = gains | {id(p) for p in context}
+    rest = [p for p in model.parameters() if id(p) not in special]
+    groups = [
+        {"params": rest, "lr_scale": 1.0, "name": "transforms"},
+        {"params": model.gain_parameters(), "lr_scale": GAIN_LR_SCALE, "name": "gains"},
+    ]
+    if context:
+        groups.append({"params": context, "lr_scale": context_lr_scale, "name": "context"})
+    return torch.optim.Adam(groups, lr=lr)
 
 
 class Trainer:
@@ -91,14 +109,15 @@ class Trainer:
         self.log_path = self.out / "train_log.jsonl"
 
         torch.manual_seed(options.seed)
-        self.model = HyperpriorModel(ModelConfig(n=options.n, m=options.m))
+        self.model = build_model(options)
         self.step = 0
         self.elapsed = 0.0  # training seconds accumulated over all runs
+        self.cpu_seconds = 0.0  # CPU seconds of this model's training steps (fair across pauses and busy cores)
         self.model.to(self.device).to(memory_format=torch.channels_last)
         self.ema = copy.deepcopy(self.model).eval()
         for p in self.ema.parameters():
             p.requires_grad_(False)
-        self.optimizer = build_optimizer(self.model, options.lr)
+        self.optimizer = build_optimizer(self.model, options.lr, options.context_lr_scale)
         self._restore()
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
@@ -108,7 +127,8 @@ class Trainer:
     def log(self, record: dict) -> None:
         if self.rank != 0:
             return
-        record = {"step": self.step, "elapsed_s": round(self.elapsed, 1), **record}
+        record = {"step": self.step, "elapsed_s": round(self.elapsed, 1), "cpu_s": round(self.cpu_seconds, 1),
+                  **record}
         with open(self.log_path, "a") as f:
             f.write(json.dumps(record) + "\n")
         tqdm.write(json.dumps(record))
@@ -124,6 +144,7 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.step, self.elapsed = state["step"], state["elapsed"]
+            self.cpu_seconds = state.get("cpu_seconds", 0.0)
             self.log({"event": "resumed", "from": str(self.checkpoint_path)})
         elif self.opt.init_weights:
             model, meta = load_weights(self.opt.init_weights)
@@ -131,8 +152,12 @@ class Trainer:
             if model.num_levels != self.model.num_levels:
                 weights = extend_state(weights, self.model.config.lambdas)
                 self.log({"event": "levels extended", "lambdas": list(self.model.config.lambdas)})
-            self.model.load_state_dict(weights)
-            self.ema.load_state_dict(weights)
+            # Model 2 starts from model 1's weights: only its (zero-initialised) context part is new.
+            missing, unexpected = self.model.load_state_dict(weights, strict=False)
+            if unexpected or any(not name.startswith("contexts.") for name in missing):
+                raise ValueError(f"{self.opt.init_weights} does not fit this model: missing {missing}, "
+                                 f"unexpected {unexpected}")
+            self.ema.load_state_dict(self.model.state_dict())
             self.step = int(meta.get("steps", 0))
             self.elapsed = float(meta.get("train_seconds", 0.0))
             self.log({"event": "initialized", "from": self.opt.init_weights})
@@ -146,17 +171,24 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "step": self.step,
             "elapsed": self.elapsed,
+            "cpu_seconds": self.cpu_seconds,
             "options": asdict(self.opt),
         }
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
         os.replace(tmp, self.checkpoint_path)
+        weights = self.out / "weights.safetensors"
         save_weights(
             copy.deepcopy(self.ema).cpu().to(memory_format=torch.contiguous_format),
-            self.out / "weights.safetensors",
-            {"steps": self.step, "train_seconds": round(self.elapsed, 1), "precision": self.precision,
+            weights,
+            {"steps": self.step, "train_seconds": round(self.elapsed, 1),
+             "train_cpu_seconds": round(self.cpu_seconds, 1), "precision": self.precision,
              "device": self.device.type, "patch": self.opt.patch, "batch": self.opt.batch * self.world},
         )
+        if self.opt.keep_snapshots:  # for comparing runs at equal training time afterwards
+            snapshots = self.out / "snapshots"
+            snapshots.mkdir(exist_ok=True)
+            shutil.copyfile(weights, snapshots / f"weights-{self.step:07d}.safetensors")
 
     def evaluate(self) -> None:
         if self.rank != 0 or not self.opt.eval_dir:
@@ -218,7 +250,7 @@ class Trainer:
         workers = min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
         batches = step_batches(functools.partial(self.batch_for_step, sampler), self.step, workers)
         while self.step < opt.steps and not self._time_is_up(deadline) and not stop_requested:
-            started = time.time()
+            started, cpu_started = time.time(), time.process_time()
             batch = next(batches)
             torch.manual_seed(opt.seed * 1_000_003 + self.step * 101 + self.rank)
             x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float().div_(255)
@@ -228,7 +260,8 @@ class Trainer:
                 out = self.forward(x, level, self.opt.rate_proxy)
             terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
             for group in self.optimizer.param_groups:
-                group["lr"] = self.learning_rate() * group["lr_scale"]
+                frozen = group.get("name") == "transforms" and self.step < opt.transforms_from_step
+                group["lr"] = 0.0 if frozen else self.learning_rate() * group["lr_scale"]
             self.optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             if opt.clip:
@@ -237,6 +270,7 @@ class Trainer:
             self.update_ema()
             self.step += 1
             self.elapsed += time.time() - started
+            self.cpu_seconds += time.process_time() - cpu_started
             for k, v in terms.items():
                 value = float(v.detach())
                 running[k] = 0.98 * running.get(k, value) + 0.02 * value

@@ -1,0 +1,167 @@
+"""Model-side coding for model 2 (the context entropy model): slices and checkerboard passes.
+
+The latent is coded in passes: for each channel slice, its checkerboard anchors, then the other half.
+Each pass is one Gaussian rANS stream whose tables come from the context networks evaluated in float64
+on one thread over what the decoder already has (the hyperprior's parameters and the coded values of
+earlier passes), so encoder and decoder pick the same tables on any machine, thread count or precision
+of the transforms. The YLAT section holds the passes' streams back to back behind a table of their
+lengths (docs/ENTROPY.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import struct
+import time
+
+import numpy as np
+import torch
+
+from aecodec.engine import DEFAULT_SCALE_RULE, CodecEngine, CodedLatents, torch_threads
+from aecodec.errors import CorruptStreamError, TruncatedStreamError
+from aecodec.nn.context_model import ContextModel, anchor_mask
+
+_COUNT = struct.Struct("<H")
+_LENGTH = struct.Struct("<I")
+
+
+def pack_passes(streams: list[bytes]) -> bytes:
+    """The YLAT payload of model 2: pass count (u16), each pass's length (u32), then the passes."""
+    return b"".join([_COUNT.pack(len(streams)), *(_LENGTH.pack(len(s)) for s in streams), *streams])
+
+
+def unpack_passes(payload: bytes, expected: int) -> list[bytes]:
+    """The ``expected`` pass streams of a YLAT payload; every length is checked before use."""
+    if len(payload) < _COUNT.size:
+        raise TruncatedStreamError("latent section ends before its pass count")
+    (count,) = _COUNT.unpack_from(payload)
+    if count != expected:
+        raise CorruptStreamError(f"latent section holds {count} passes, model 2 codes {expected}")
+    offset = _COUNT.size + count * _LENGTH.size
+    if len(payload) < offset:
+        raise TruncatedStreamError("latent section ends inside its table of pass lengths")
+    lengths = [_LENGTH.unpack_from(payload, _COUNT.size + i * _LENGTH.size)[0] for i in range(count)]
+    if offset + sum(lengths) != len(payload):
+        raise CorruptStreamError(f"latent passes claim {sum(lengths)} bytes, the section holds {len(payload) - offset}")
+    streams = []
+    for length in lengths:
+        streams.append(payload[offset : offset + length])
+        offset += length
+    return streams
+
+
+class ContextEngine(CodecEngine):
+    """``CodecEngine`` for model 2: same analysis, synthesis, tiling and hyper-latent; the latent is coded
+    in 2 x slices passes (see the module docstring)."""
+
+    model: ContextModel
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.contexts64 = copy.deepcopy(self.model.contexts).double()
+
+    @property
+    def passes(self) -> int:
+        return 2 * len(self.model.slice_bounds)
+
+    def _slice_pass(self, index: int, hyper_means, hyper_scales, coded_before, anchors, scale_rule):
+        """float64 means and snapped float32 scales of one pass of slice ``index`` (whole latent grid)."""
+        lo, hi = self.model.slice_bounds[index]
+        context = self.contexts64[index]
+        with torch_threads(1), torch.inference_mode():
+            hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
+            channel_ctx = context.channel_context(coded_before)
+            means, scales = context.entropy_parameters(hyper, channel_ctx, anchors)
+        return means.numpy().astype(np.float32), self.gaussian.snap_scales(scales.numpy(), scale_rule), channel_ctx
+
+    def _code_passes(self, z_hat: torch.Tensor, scale_rule: str, code_pass) -> torch.Tensor:
+        """Runs the passes in order; ``code_pass(means, scales, selected)`` codes (or decodes) the elements
+        of one pass and returns their coded values (float32, flat, in ``selected``'s order). Returns the
+        synthesis input: the coded latent plus the latent residual prediction."""
+        _, _, rows, cols = z_hat.shape
+        rows, cols = rows * 4, cols * 4
+        hyper_means = torch.empty((1, self.model.config.m, rows, cols), dtype=torch.float64)
+        hyper_scales = torch.empty_like(hyper_means)
+        for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
+            hyper_means[:, :, top:bottom], hyper_scales[:, :, top:bottom] = band_means, band_scales
+        mask = anchor_mask(rows, cols).bool().numpy()[0, 0]
+        coded_slices, synthesis_input = [], []
+        for index, (lo, hi) in enumerate(self.model.slice_bounds):
+            coded = np.zeros((1, hi - lo, rows, cols), dtype=np.float32)
+            before = torch.from_numpy(np.concatenate(coded_slices, axis=1)).double() if coded_slices else None
+            anchors = None
+            for half in (mask, ~mask):
+                means, scales, channel_ctx = self._slice_pass(index, hyper_means, hyper_scales, before, anchors,
+                                                              scale_rule)
+                selected = np.broadcast_to(half, coded.shape)
+                coded[selected] = code_pass(np.ascontiguousarray(means[selected]),
+                                            np.ascontiguousarray(scales[selected]), (index, lo, hi, half))
+                anchors = torch.from_numpy(coded * mask).double()
+            coded_slices.append(coded)
+            with torch_threads(1), torch.inference_mode():
+                hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
+                y_hat = torch.from_numpy(coded).double()
+                residual = self.contexts64[index].residual(hyper, channel_ctx, y_hat)
+            synthesis_input.append((y_hat + residual).float())
+        return torch.cat(synthesis_input, dim=1)
+
+    # ----- encoder -------------------------------------------------------------------------
+
+    def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
+                      scale_rule: str = DEFAULT_SCALE_RULE, hyper_steps: int = 0,
+                      image_size: tuple[int, int] | None = None) -> CodedLatents:
+        started = time.perf_counter()
+        gain, _ = self._gains(quality)
+        with torch.no_grad():
+            y = y * gain
+            padding = self._padding_slices(y.shape, image_size)
+            if padding:
+                self._settle_padding(y, padding)
+        z_hat = self.hyper_latent(y, hyper_steps)
+        padded = np.zeros(y.shape[2:], dtype=bool)
+        for region in padding:
+            padded[region[2:]] = True
+        values = y.numpy().astype(np.float32)
+        streams: list[bytes] = []
+        total = y.numel()
+
+        def code_pass(means, scales, where):
+            index, lo, hi, half = where
+            selected = np.broadcast_to(half, (1, hi - lo, *half.shape))
+            part = values[:, lo:hi][selected]
+            settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
+            part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
+            share = max(1, round(substreams * part.size / total))
+            streams.append(self.gaussian.compress(part, means, scales, substreams=share, threads=threads))
+            return np.rint(part - means) + means  # what the decoder reconstructs (float32, as the C++ coder)
+
+        self._code_passes(z_hat, scale_rule, code_pass)
+        entropy_start = time.perf_counter()
+        z_symbols = z_hat.to(torch.int32).numpy()
+        z_stream = self.hyper_coder.compress(z_symbols, self._hyper_indexes(z_symbols.shape))
+        self.timings.transform_s += entropy_start - started
+        self.timings.entropy_s += time.perf_counter() - entropy_start
+        return CodedLatents(z_stream=z_stream, y_stream=pack_passes(streams))
+
+    # ----- decoder -------------------------------------------------------------------------
+
+    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
+                      scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
+        m, n = self.model.config.m, self.model.config.n
+        _, _, yh, yw = self.latent_shape(height, width, m)
+        streams = iter(unpack_passes(coded.y_stream, self.passes))
+        started = time.perf_counter()
+        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // 4, yw // 4)))
+
+        def decode_pass(means, scales, where):
+            y_hat, _ = self.gaussian.decompress(next(streams), means, scales, threads=threads)
+            return y_hat
+
+        latent = self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
+        decoded = time.perf_counter()
+        _, inverse_gain = self._gains(quality)
+        with torch.inference_mode():
+            x_hat = self._tiled(latent * inverse_gain, self.model.g_s, scale=16, out_channels=3, crop=(height, width))
+        self.timings.transform_s += time.perf_counter() - decoded
+        self.timings.entropy_s += decoded - started
+        return np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())

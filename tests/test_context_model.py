@@ -1,0 +1,124 @@
+"""Model 2 (context entropy model): warm start from model 1, coding passes, determinism, stream checks."""
+
+import numpy as np
+import pytest
+import torch
+
+import aecodec
+from aecodec.context_engine import ContextEngine, pack_passes, unpack_passes
+from aecodec.errors import AecodecError
+from aecodec.nn.context_model import ContextModel, ContextModelConfig, anchor_mask
+from aecodec.nn.store import load_weights, save_weights
+from conftest import TINY_MODEL, synthetic_photo
+
+
+def tiny_context_model(seed: int = 0) -> ContextModel:
+    """Model 2 on the tiny test model's transforms, with its context part moved off zero."""
+    tiny, _ = load_weights(TINY_MODEL)
+    config = ContextModelConfig(n=tiny.config.n, m=tiny.config.m, lambdas=tiny.config.lambdas, slices=(2, 2, 4, 4),
+                                width=8)
+    model = ContextModel(config)
+    model.load_state_dict(tiny.state_dict(), strict=False)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in model.context_parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_context_weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model2") / "tiny_context.safetensors"
+    save_weights(tiny_context_model(), path, {"purpose": "tests only"})
+    return path
+
+
+def test_warm_start_from_model_1_codes_exactly_as_model_1():
+    model1, _ = load_weights(TINY_MODEL)
+    model2 = ContextModel(ContextModelConfig(n=model1.config.n, m=model1.config.m, lambdas=model1.config.lambdas,
+                                             slices=(2, 2, 4, 4), width=8))
+    missing, unexpected = model2.load_state_dict(model1.state_dict(), strict=False)
+    assert not unexpected and missing and all(name.startswith("contexts.") for name in missing)
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    level = torch.tensor([0.5, 8.0])
+    with torch.no_grad():
+        out1, out2 = model1(x, level, "ste"), model2(x, level, "ste")
+    for key in ("x_hat", "y_likelihood", "z_likelihood"):
+        assert torch.equal(out1[key], out2[key])
+
+
+def test_context_changes_the_likelihoods():
+    model = tiny_context_model()
+    model1, _ = load_weights(TINY_MODEL)
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert not torch.equal(model(x, torch.tensor([4.0]), "ste")["y_likelihood"],
+                               model1(x, torch.tensor([4.0]), "ste")["y_likelihood"])
+
+
+def test_anchor_mask_is_a_checkerboard():
+    mask = anchor_mask(3, 4)[0, 0]
+    assert mask.tolist() == [[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0]]
+
+
+def test_weights_file_loads_as_model_2(tiny_context_weights):
+    model, meta = load_weights(tiny_context_weights)
+    assert isinstance(model, ContextModel) and model.config.slices == (2, 2, 4, 4)
+    assert aecodec.Codec(weights=tiny_context_weights, precision="fp32").engine.__class__ is ContextEngine
+
+
+@pytest.mark.parametrize("height,width", [(40, 56), (70, 130)])
+def test_round_trip_reconstructs_what_the_encoder_coded(tiny_context_weights, height, width):
+    codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
+    image = synthetic_photo(height, width, seed=height)
+    engine = codec.engine
+    latent = engine.analyze(image)
+    coded = engine.encode_latent(latent, 60.0, 1, 1, image_size=(height, width))
+    decoded = engine.decode_latent(coded, height, width, 60.0, 1)
+    assert decoded.shape == (height, width, 3)
+    # The streams decode to the very latent the encoder coded: decoding twice, with other thread
+    # counts and substreams, gives the same pixels.
+    again = engine.decode_latent(coded, height, width, 60.0, 2)
+    assert np.array_equal(decoded, again)
+    data = codec.encode(image, quality=60)
+    assert np.array_equal(np.asarray(codec.decode(data)), decoded)
+
+
+def test_tables_do_not_depend_on_the_transforms_precision(tiny_context_weights):
+    """The passes' tables come from float64 context networks: a bf16 decoder reads an fp32 encoder's file."""
+    image = synthetic_photo(48, 80, seed=5)
+    fp32 = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
+    bf16 = aecodec.Codec(weights=tiny_context_weights, precision="bf16")
+    data = fp32.encode(image, quality=40)
+    header = aecodec.container.parse(data).header
+    coded = aecodec.engine.CodedLatents(*(aecodec.container.parse(data).sections[t] for t in (b"ZLAT", b"YLAT")))
+    # Decoding consumes every pass exactly and only the synthesis' arithmetic differs.
+    a = fp32.engine.decode_latent(coded, header.height, header.width, header.quality, 1)
+    b = bf16.engine.decode_latent(coded, header.height, header.width, header.quality, 2)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
+
+
+def test_pass_table_is_checked():
+    streams = [b"ab", b"", b"cde"]
+    assert unpack_passes(pack_passes(streams), 3) == streams
+    payload = pack_passes(streams)
+    with pytest.raises(AecodecError):
+        unpack_passes(payload, 4)
+    with pytest.raises(AecodecError):
+        unpack_passes(payload[:-1], 3)
+    with pytest.raises(AecodecError):
+        unpack_passes(payload + b"x", 3)
+    with pytest.raises(AecodecError):
+        unpack_passes(payload[:5], 3)
+
+
+def test_corrupt_pass_is_an_error_not_garbage(tiny_context_weights):
+    codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
+    image = synthetic_photo(40, 56, seed=9)
+    engine = codec.engine
+    coded = engine.encode_latent(engine.analyze(image), 60.0, 1, 1)
+    streams = unpack_passes(coded.y_stream, engine.passes)
+    streams[3] = streams[3][:-2]
+    broken = aecodec.engine.CodedLatents(coded.z_stream, pack_passes(streams))
+    with pytest.raises(AecodecError):
+        engine.decode_latent(broken, 40, 56, 60.0, 1)
