@@ -64,20 +64,13 @@ class ContextEngine(CodecEngine):
     def passes(self) -> int:
         return 2 * len(self.model.slice_bounds)
 
-    def _slice_pass(self, index: int, hyper_means, hyper_scales, coded_before, anchors, scale_rule):
-        """float64 means and snapped float32 scales of one pass of slice ``index`` (whole latent grid)."""
-        lo, hi = self.model.slice_bounds[index]
-        context = self.contexts64[index]
-        with torch_threads(1), torch.inference_mode():
-            hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
-            channel_ctx = context.channel_context(coded_before)
-            means, scales = context.entropy_parameters(hyper, channel_ctx, anchors)
-        return means.numpy().astype(np.float32), self.gaussian.snap_scales(scales.numpy(), scale_rule), channel_ctx
-
     def _code_passes(self, z_hat: torch.Tensor, scale_rule: str, code_pass) -> torch.Tensor:
-        """Runs the passes in order; ``code_pass(means, scales, selected)`` codes (or decodes) the elements
-        of one pass and returns their coded values (float32, flat, in ``selected``'s order). Returns the
-        synthesis input: the coded latent plus the latent residual prediction."""
+        """Runs the passes in order; ``code_pass(means, scales, where)`` codes (or decodes) the elements of
+        one pass and returns their coded values (float32, flat, in boolean-mask order). Returns the
+        synthesis input: the coded latent plus the latent residual prediction.
+
+        Every value that selects a table is computed here, in float64 on one thread.
+        """
         _, _, rows, cols = z_hat.shape
         rows, cols = rows * 4, cols * 4
         hyper_means = torch.empty((1, self.model.config.m, rows, cols), dtype=torch.float64)
@@ -87,22 +80,28 @@ class ContextEngine(CodecEngine):
         mask = anchor_mask(rows, cols).bool().numpy()[0, 0]
         coded_slices, synthesis_input = [], []
         for index, (lo, hi) in enumerate(self.model.slice_bounds):
+            context = self.contexts64[index]
             coded = np.zeros((1, hi - lo, rows, cols), dtype=np.float32)
-            before = torch.from_numpy(np.concatenate(coded_slices, axis=1)).double() if coded_slices else None
-            anchors = None
-            for half in (mask, ~mask):
-                means, scales, channel_ctx = self._slice_pass(index, hyper_means, hyper_scales, before, anchors,
-                                                              scale_rule)
-                selected = np.broadcast_to(half, coded.shape)
-                coded[selected] = code_pass(np.ascontiguousarray(means[selected]),
-                                            np.ascontiguousarray(scales[selected]), (index, lo, hi, half))
-                anchors = torch.from_numpy(coded * mask).double()
-            coded_slices.append(coded)
             with torch_threads(1), torch.inference_mode():
                 hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
-                y_hat = torch.from_numpy(coded).double()
-                residual = self.contexts64[index].residual(hyper, channel_ctx, y_hat)
-            synthesis_input.append((y_hat + residual).float())
+                before = torch.from_numpy(np.concatenate(coded_slices, axis=1)).double() if coded_slices else None
+                channel_ctx = context.channel_context(before)
+            anchors = None
+            for half in (mask, ~mask):
+                with torch_threads(1), torch.inference_mode():
+                    means, scales = context.entropy_parameters(hyper, channel_ctx, anchors)
+                selected = np.broadcast_to(half, coded.shape)
+                means = np.ascontiguousarray(means.numpy()[selected], dtype=np.float32)
+                scales = self.gaussian.snap_scales(scales.numpy()[selected], scale_rule)
+                coded[selected] = code_pass(means, scales, (lo, hi, half))
+                anchors = torch.from_numpy(coded).double()  # so far only the anchors are non-zero
+            coded_slices.append(coded)
+            # The residual prediction selects no table: it runs in float32 on the caller's threads.
+            with torch.inference_mode():
+                y_hat = torch.from_numpy(coded)
+                residual = self.model.contexts[index].residual(
+                    hyper.float(), channel_ctx.float() if channel_ctx is not None else None, y_hat)
+            synthesis_input.append(y_hat + residual)
         return torch.cat(synthesis_input, dim=1)
 
     # ----- encoder -------------------------------------------------------------------------
@@ -126,7 +125,7 @@ class ContextEngine(CodecEngine):
         total = y.numel()
 
         def code_pass(means, scales, where):
-            index, lo, hi, half = where
+            lo, hi, half = where
             selected = np.broadcast_to(half, (1, hi - lo, *half.shape))
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]

@@ -30,7 +30,7 @@ class ContextModelConfig(ModelConfig):
     """Model 1's hyper-parameters plus the channel slices of the context model."""
 
     slices: tuple[int, ...] = DEFAULT_SLICES
-    width: int = 96  # channels of the context networks
+    width: int = 64  # channels of the context networks
 
     def __post_init__(self):
         if sum(self.slices) != self.m:
@@ -66,11 +66,11 @@ class SliceContext(nn.Module):
         self.previous = previous
         # Channel context: the slices coded before this one.
         self.channel = nn.Sequential(
-            nn.Conv2d(previous, width, 3, padding=1), nn.LeakyReLU(inplace=True),
-            nn.Conv2d(width, width, 3, padding=1),
+            nn.Conv2d(previous, width, 3, padding=1), nn.LeakyReLU(inplace=True), nn.Conv2d(width, width, 1),
         ) if previous else None
-        # Spatial context: the anchors of this slice around each non-anchor (5x5, anchors only are non-zero).
-        self.spatial = nn.Conv2d(channels, width, 5, padding=2)
+        # Spatial context: the four anchors next to each non-anchor (3x3; only anchors are non-zero). The
+        # decoder runs this in float64, so it is kept small (docs/TRAINING.md: decode-time budget).
+        self.spatial = nn.Conv2d(channels, width, 3, padding=1)
         inputs = 2 * channels + width * (2 if previous else 1)
         self.parameters_net = _zero_last(nn.Sequential(
             nn.Conv2d(inputs, width, 1), nn.LeakyReLU(inplace=True),
