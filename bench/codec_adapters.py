@@ -150,15 +150,22 @@ def jxl() -> Codec:
     return Codec("jxl", "JPEG XL e7", "distance", settings, encode, decode, available, versions)
 
 
-def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None = None, effort: int = 0) -> Codec:
-    """This project's learned codec, through its public ``Codec`` API (``effort``: encoder effort 0-3)."""
+def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None = None, effort: int = 0,
+            model_id: int | None = None) -> Codec:
+    """This project's learned codec, through its public ``Codec`` API (``effort``: encoder effort 0-3;
+    ``model_id``: a registered model, default the default model)."""
     state: dict = {}
+
+    def model() -> int:
+        from aecodec.models import DEFAULT_MODEL_ID
+
+        return DEFAULT_MODEL_ID if model_id is None else model_id
 
     def codec():
         if "codec" not in state:
             import aecodec as ae
 
-            state["codec"] = ae.Codec(threads=threads) if hasattr(ae, "Codec") else ae
+            state["codec"] = ae.Codec(model(), threads=threads)
         return state["codec"]
 
     def encode(im: np.ndarray, q: float) -> bytes:
@@ -182,22 +189,26 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
 
     def versions() -> dict[str, str]:
         import aecodec as ae
-        from aecodec.models import DEFAULT_MODEL_ID, entry
+        from aecodec.models import entry
         from aecodec.nn.store import read_metadata, short_fingerprint
 
         # The weights decide the curve: name them, so a results file says which model it measured.
-        weights = read_metadata(entry(DEFAULT_MODEL_ID).path)
+        weights = read_metadata(entry(model()).path)
         return {"aecodec": str(getattr(ae, "__version__", "unknown")),
                 "aecodec-weights": f"{short_fingerprint(weights)} (step {weights.get('steps', '?')})"}
 
     name, label = ("aecodec", "aecodec (ours)") if not effort else (f"aecodec-e{effort}", f"aecodec effort {effort}")
+    if model_id is not None:
+        name, label = f"{name}-m{model_id}", f"{label}, model {model_id}"
     return Codec(name, label, "quality", tuple(qualities), encode, decode, available, versions)
 
 
 CLASSICAL = ("jpeg", "webp", "avif", "jxl", "jpeg2000")
 ALL = ("aecodec", "aecodec-e2") + CLASSICAL
+MODELS = ("aecodec-m1", "aecodec-m2")  # each registered model by id, to compare models in one run
 FACTORIES: dict[str, Callable[..., Codec]] = {
     "aecodec": aecodec, "aecodec-e2": lambda **kw: aecodec(effort=2, **kw),
+    "aecodec-m1": lambda **kw: aecodec(model_id=1, **kw), "aecodec-m2": lambda **kw: aecodec(model_id=2, **kw),
     "jpeg": jpeg, "webp": webp, "avif": avif, "jxl": jxl, "jpeg2000": jpeg2000,
 }
 
@@ -207,4 +218,4 @@ def get(name: str, **kwargs) -> Codec:
     try:
         return FACTORIES[name](**kwargs)
     except KeyError:
-        raise ValueError(f"unknown codec {name!r}; known: {', '.join(ALL)}") from None
+        raise ValueError(f"unknown codec {name!r}; known: {', '.join(FACTORIES)}") from None

@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - t0
 
     curves = average_curves(rows, len(images), notes)
-    labels = {n: codec_adapters.get(n).label for n in codec_adapters.ALL}
+    labels = {n: codec_adapters.get(n).label for n in codec_adapters.FACTORIES}
     bd = bd_rates(curves, curves[ANCHOR]) if ANCHOR in curves else {}
     ref = reference.load() if is_kodak else {}
     ref_bd = reference_bd(ref)

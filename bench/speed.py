@@ -38,26 +38,42 @@ SETTINGS = {"aecodec": {"quality": 75.0}, "jpeg": {"quality": 75}, "webp": {"qua
             "avif": {"quality": 60}}
 
 
+def model_id(name: str) -> int:
+    """The registered model an aecodec runner measures: "aecodec-mN" is model N, "aecodec" the default."""
+    from aecodec.models import DEFAULT_MODEL_ID
+
+    return int(name.rsplit("-m", 1)[1]) if "-m" in name else DEFAULT_MODEL_ID
+
+
+def decode_ratios(summary: dict) -> dict[str, float]:
+    """Model 2's median decode time over model 1's, per thread count, when both were timed in this run."""
+    base = summary.get("aecodec-m1") or summary.get("aecodec")
+    if "aecodec-m2" not in summary or not base:
+        return {}
+    return {t: round(s["median_decode_ms"] / base[t]["median_decode_ms"], 3)
+            for t, s in summary["aecodec-m2"].items() if t in base}
+
+
 class Runner:
     """Encode/decode callables for one codec at one thread count; ``timings`` after each call."""
 
     def __init__(self, name: str, threads: int, quality: float):
         self.name, self.threads, self.quality = name, threads, quality
         self.timings: dict[str, float] = {}
-        if name == "aecodec":
+        if name.startswith("aecodec"):
             import torch
 
             import aecodec
 
             torch.set_num_threads(threads)
-            self._codec = aecodec.Codec(threads=threads)
+            self._codec = aecodec.Codec(model_id(name), threads=threads)
         elif name == "avif":
             from PIL import AvifImagePlugin
 
             AvifImagePlugin.DEFAULT_MAX_THREADS = threads  # used by the decoder
 
     def encode(self, image: np.ndarray | Image.Image) -> bytes:
-        if self.name == "aecodec":
+        if self.name.startswith("aecodec"):
             data = self._codec.encode(image, quality=self.quality)
             self.timings = dict(self._codec.last_timings or {})
             return bytes(data)
@@ -75,7 +91,7 @@ class Runner:
         return buf.getvalue()
 
     def decode(self, data: bytes) -> Image.Image:
-        if self.name == "aecodec":
+        if self.name.startswith("aecodec"):
             im = self._codec.decode(data)
             self.timings = dict(self._codec.last_timings or {})
             return im
@@ -109,7 +125,7 @@ def time_codec(runner: Runner, images: list[tuple[str, Image.Image]], repeat: in
     runner.decode(runner.encode(images[0][1]))  # warm-up: lazy model loading, caches
     rows = []
     for name, im in images:
-        src = np.asarray(im) if runner.name == "aecodec" else im
+        src = np.asarray(im) if runner.name.startswith("aecodec") else im
         enc, dec, enc_t, dec_t = [], [], [], []
         for _ in range(repeat):
             data, t = _timed(runner.encode, src)
@@ -197,7 +213,7 @@ def rss_child(spec: dict) -> dict:
     if spec["op"] == "encode":
         w, h = spec["size"]
         src = tiled_image(w, h, Path(spec["images"]))
-        src = src if spec["codec"] == "aecodec" else Image.fromarray(src)
+        src = src if spec["codec"].startswith("aecodec") else Image.fromarray(src)
         _reset_peak()
         base = _proc_status_mb("VmRSS")
         data, seconds = _timed(runner.encode, src)
@@ -278,6 +294,9 @@ def markdown(result: dict) -> str:
                  ("**met**" if tgt["met"] else "**not met**")
                  + f" (best median: encode {_fmt(tgt['encode_ms'])} ms, decode {_fmt(tgt['decode_ms'])} ms"
                  f" with {tgt['threads']} threads)"), ""]
+    if result.get("model2_decode_ratio"):
+        lines += ["Model 2's decode time over model 1's (per-image medians, same run; target <= 1.5): "
+                  + ", ".join(f"{r:.2f} with {t} threads" for t, r in result["model2_decode_ratio"].items()), ""]
     if result.get("rss"):
         r = result["rss_setup"]
         lines += [f"## Peak RSS, {r['size'][0]}x{r['size'][1]} image ({r['size'][0] * r['size'][1] / 1e6:.0f} MP), "
@@ -329,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     images = [(p.name, Image.open(p).convert("RGB")) for p in paths]
     threads = [int(t) for t in args.threads.split(",")]
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
+    for codec in codecs:
+        if codec.startswith("aecodec"):
+            SETTINGS[codec] = {"quality": args.quality}
     notes = []
     if "aecodec" in codecs and (why := aecodec_unavailable()):
         notes.append(f"aecodec skipped: {why}")
@@ -362,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"meta": sysinfo.meta(), "images": str(images_dir), "n_images": len(images),
               "repeat": args.repeat, "threads": threads, "settings": {c: SETTINGS[c] for c in codecs},
               "notes": notes, "target": target, "summary": summary, "per_image": rows,
-              "rss_setup": rss_setup, "rss": rss}
+              "rss_setup": rss_setup, "rss": rss, "model2_decode_ratio": decode_ratios(summary)}
     out = resolve(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "speed.json").write_text(json.dumps(result, indent=2) + "\n")
