@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+TEMPORARY_SUFFIX = ".tmp"  # of write_atomically's temporary files, next to their target
 ENCODABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif", ".tga"}
 
 
@@ -51,7 +52,7 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
     if path.exists() and not force:
         raise CliError(f"{path} exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -69,6 +70,11 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def temporary_files_of(path: Path) -> list[Path]:
+    """Temporary files of ``write_atomically(path, ...)``: left behind only by a process killed mid-write."""
+    return list(path.parent.glob(glob.escape(f".{path.name}.") + "*" + TEMPORARY_SUFFIX))
 
 
 def _human_size(size: int) -> str:
@@ -114,9 +120,6 @@ def _format_for(target: Path) -> str:
 
 
 def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, work) -> int:
-    from tqdm import tqdm
-
-    from aecodec.api import Codec
     from aecodec.errors import AecodecError
 
     try:
@@ -124,19 +127,49 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
         if not sources:
             raise CliError("no input files")
         targets = [output_path(s, args, out_suffix, len(sources)) for s in sources]
+        if args.jobs or args.scheduler:
+            from aecodec.batch import run_on_dask
+
+            return run_on_dask(work, sources, targets, args)
+        from aecodec.api import Codec  # torch and the model: only where the files are coded
+
         codec = Codec(threads=args.threads)
     except (CliError, AecodecError, OSError) as exc:
         return _fail(exc)
     failures = 0
-    with tqdm(total=len(sources), disable=len(sources) < 2, unit="file", file=sys.stderr) as bar:
+    with progress_bar(len(sources)) as bar:
         for source, target in zip(sources, targets):
-            try:
-                tqdm.write(work(codec, source, target, args))
-            except (CliError, AecodecError, OSError, ValueError) as exc:
-                _fail(exc if isinstance(exc, CliError) else f"{source}: {exc}")
-                failures += 1
+            failures += not report(*process_file(work, codec, source, target, args))
             bar.update(1)
     return 1 if failures else 0
+
+
+def process_file(work, codec, source: Path, target: Path, args: argparse.Namespace) -> tuple[bool, str]:
+    """Runs ``work`` (encode or decode one file): (True, its summary line) or (False, its one-line error)."""
+    from aecodec.errors import AecodecError
+
+    try:
+        return True, work(codec, source, target, args)
+    except (CliError, AecodecError, OSError, ValueError) as exc:
+        return False, str(exc) if isinstance(exc, CliError) else f"{source}: {exc}"
+
+
+def progress_bar(total: int):
+    """The progress bar of a run over files (stderr; hidden for a single file)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=total < 2, unit="file", file=sys.stderr)
+
+
+def report(ok: bool, line: str) -> bool:
+    """Prints one file's summary line, or its error; returns ``ok``."""
+    from tqdm import tqdm
+
+    if ok:
+        tqdm.write(line)
+    else:
+        tqdm.write(f"aecodec: error: {line}", file=sys.stderr)  # not _fail: around the progress bar
+    return ok
 
 
 def _fail(message) -> int:
@@ -177,6 +210,13 @@ def _run_bench(argv: list[str]) -> int:
     return bench_main(argv)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc = sub.add_parser("encode", help="compress images to .aec")
     enc.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders or globs")
@@ -192,7 +232,13 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
         where.add_argument("-o", "--output", help="output file (one input only)")
         where.add_argument("-d", "--dir", help="output folder")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
-        p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+        p.add_argument("--threads", type=int, default=None,
+                       help="threads (default: all cores; 1 per worker with --jobs/--scheduler)")
+        dask = p.add_mutually_exclusive_group()
+        dask.add_argument("--jobs", type=_positive_int, default=0, metavar="N",
+                          help="run N single-thread worker processes on this machine (Dask LocalCluster)")
+        dask.add_argument("--scheduler", metavar="ADDRESS",
+                          help="send the files to a running Dask cluster (workers need aecodec and the paths)")
     inf = sub.add_parser("info", help="print the header of .aec files")
     inf.add_argument("inputs", nargs="+", metavar="FILE")
     bench = sub.add_parser("bench", help="rate-distortion (default) or speed benchmark from a source checkout",

@@ -1,0 +1,179 @@
+"""Batch encoding and decoding on Dask: what ``aecodec encode/decode --jobs N | --scheduler ADDRESS`` runs.
+
+Each file is one task running the command line's per-file function (``cli.process_file``) on a worker:
+the worker loads the model once (one cached ``Codec`` per worker process), writes the output atomically
+itself, and sends back the file's summary line or one-line error. The client prints them as they come
+and counts finished files on the progress bar. ``dask.distributed`` is imported only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+
+from aecodec.cli import CliError, progress_bar, report, temporary_files_of
+
+INSTALL_HINT = 'the Dask options need dask.distributed: pip install "aecodec[dask]"'
+CONNECT_TIMEOUT_S = 10
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise CliError(INSTALL_HINT) from None
+    return distributed
+
+
+def worker_precision() -> str:
+    """The transforms' arithmetic this machine would pick ("auto"), sent to every worker so that the
+    bytes match a serial run here whatever CPUs the cluster has."""
+    from aecodec.hardware import cpu_has_amx
+
+    return "bf16" if cpu_has_amx() else "fp32"
+
+
+@functools.lru_cache(maxsize=4)
+def worker_codec(threads: int, precision: str):
+    """The worker process's codec for these settings: the model is loaded on first use, then reused."""
+    from aecodec.api import Codec
+
+    return Codec(threads=threads, precision=precision)
+
+
+def process_on_worker(source: Path, target: Path, *, work, args: argparse.Namespace, threads: int,
+                      precision: str) -> tuple[bool, str]:
+    """One file on a worker: ``cli.process_file`` with the worker's codec."""
+    from aecodec.cli import process_file
+
+    return process_file(work, worker_codec(threads, precision), source, target, args)
+
+
+def ignore_interrupts(worker=None) -> None:
+    """Worker set-up: the terminal's Ctrl-C reaches every process of its group, but only the client acts
+    on it (it shuts the workers down), so workers do not die mid-file with tracebacks of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+dask_setup = ignore_interrupts  # the hook Dask calls when this module is a worker preload (restarted workers)
+
+
+class _Interrupted(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Interrupts:
+    """Ctrl-C and SIGTERM during a run. They are acted on (as ``_Interrupted``) only while the client
+    waits for the next result; inside Dask's own calls, which an exception would leave half done
+    (starting or closing the cluster, submitting), they are noted and acted on at the next wait."""
+
+    def __init__(self):
+        self.pending: int | None = None
+        self._armed = False
+
+    def __enter__(self) -> "_Interrupts":
+        self._previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum, frame) -> None:
+        self.pending = self.pending or signum
+        if self._armed:
+            self._armed = False
+            raise _Interrupted(signum)
+
+    @contextmanager
+    def acted_on(self):
+        if self.pending:
+            raise _Interrupted(self.pending)
+        self._armed = True
+        try:
+            yield
+        finally:
+            self._armed = False
+
+    @contextmanager
+    def ignored_by_new_processes(self):
+        """Starts worker processes with SIGINT ignored (an ignored signal is inherited across exec): the
+        terminal's Ctrl-C reaches its whole process group, but only the client should act on it.
+        The client does not hear a Ctrl-C meanwhile (the seconds it takes to start the workers)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._handle)
+
+
+@contextmanager
+def _client(distributed, args: argparse.Namespace, interrupts: _Interrupts):
+    if args.scheduler:
+        try:
+            client = distributed.Client(args.scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise CliError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    with interrupts.ignored_by_new_processes():
+        cluster = distributed.LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.CRITICAL,
+                                           preload=[__name__])
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def _outcome(future, source: Path) -> tuple[bool, str]:
+    try:
+        return future.result()
+    except Exception as exc:  # the task itself failed: a worker died on this file, or a worker lacks aecodec
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return False, f"{source}: {type(exc).__name__}: {first_line}"
+
+
+def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.Namespace) -> int:
+    """Runs ``work`` (the CLI's encode or decode of one file) over the files on Dask; the CLI's exit code.
+
+    ``--jobs N`` starts a LocalCluster of N single-thread worker processes here, ``--scheduler`` uses a
+    running cluster. Interrupting (Ctrl-C, SIGTERM) shuts a local cluster down, removes any temporary
+    file a killed worker left and exits with 128 + the signal; on a remote cluster the pending files are
+    cancelled and the running ones finish (outputs are always written whole).
+    """
+    threads, precision = args.threads or 1, worker_precision()
+    finished: set[int] = set()
+    failures = 0
+    with _Interrupts() as interrupts:
+        try:
+            distributed = _distributed()
+            with _client(distributed, args, interrupts) as client:
+                futures = client.map(process_on_worker, [s.absolute() for s in sources],
+                                     [t.absolute() for t in targets], work=work, args=args, threads=threads,
+                                     precision=precision, pure=False)
+                index = {future.key: i for i, future in enumerate(futures)}
+                completed = distributed.as_completed(futures)
+                with progress_bar(len(sources)) as bar:
+                    while True:
+                        with interrupts.acted_on():
+                            future = next(completed, None)
+                        if future is None:
+                            break
+                        i = index[future.key]
+                        failures += not report(*_outcome(future, sources[i]))
+                        finished.add(i)
+                        bar.update(1)
+        except _Interrupted as exc:
+            if not args.scheduler:  # the local workers are gone: clear what a killed one was writing
+                for i in set(range(len(targets))) - finished:
+                    for leftover in temporary_files_of(targets[i]):
+                        leftover.unlink(missing_ok=True)
+            report(False, f"interrupted after {len(finished)} of {len(sources)} files")
+            return 128 + exc.signum
+    return 1 if failures else 0
