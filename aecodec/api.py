@@ -72,15 +72,34 @@ class Codec:
     ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
     current setting). ``precision`` picks the transforms' arithmetic: "bf16" (fast on CPUs with AMX),
     "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``. After each call ``last_timings`` splits the time into transform and entropy coding.
+
+    A Codec pickles to its settings and loads the model again where it is unpickled (once per process),
+    so it can be sent to Dask workers (they need aecodec installed, and ``weights`` at the same path)::
+
+        import dask.bag as db
+        codec = aecodec.Codec(threads=1)
+        sizes = db.from_sequence(paths).map(lambda p: len(codec.encode(p, quality=75))).compute()
+
+    "auto" precision is chosen again on each worker's CPU; give it explicitly for the same bytes on
+    clusters that mix CPUs with and without AMX.
     """
 
     def __init__(self, model_id: int = models.DEFAULT_MODEL_ID, *, weights: str | Path | None = None,
                  threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
         self.model_id = model_id
-        self.engine: CodecEngine = models.load_engine(model_id, str(weights) if weights else None, precision)
+        self._weights = str(weights) if weights else None
+        self._precision = precision
+        self.engine: CodecEngine = models.load_engine(model_id, self._weights, precision)
         self.threads = threads
         self._max_pixels = max_pixels
         self.last_timings: dict[str, float] = {}
+
+    def __getstate__(self) -> dict:
+        return {"model_id": self.model_id, "weights": self._weights, "threads": self.threads,
+                "max_pixels": self._max_pixels, "precision": self._precision}
+
+    def __setstate__(self, settings: dict) -> None:
+        self.__init__(**settings)
 
     @property
     def max_pixels(self) -> int | None:
