@@ -2,6 +2,7 @@
 
 import io
 import math
+import pickle
 import subprocess
 import sys
 
@@ -256,3 +257,24 @@ def test_api_encode_settles_padding(codec):
     plain = codec.engine.encode_latent(latent, 75.0, 1, 1)
     data = codec.encode(image, quality=75)
     assert len(data) < len(plain.y_stream) + len(plain.z_stream) + 62  # header, section headers and CRC
+
+
+def test_codec_pickles_to_its_settings(codec, tiny_codec, photo, tmp_path):
+    for original in (codec, tiny_codec):
+        pickled = pickle.dumps(original)
+        assert len(pickled) < 1000  # the settings, not the weights
+        copy = pickle.loads(pickled)
+        assert (copy.model_id, copy.threads, copy.max_pixels) == (original.model_id, original.threads,
+                                                                 original.max_pixels)
+        assert copy.engine.fingerprint == original.engine.fingerprint
+        assert copy.engine.precision == original.engine.precision
+        assert copy.encode(photo, quality=60) == original.encode(photo, quality=60)
+    # In a fresh process the model is loaded from the pickled settings (here a weights file's path).
+    (tmp_path / "codec.pkl").write_bytes(pickle.dumps(tiny_codec))
+    np.save(tmp_path / "photo.npy", photo)
+    script = ("import pickle, sys, numpy as np; codec = pickle.load(open(sys.argv[1], 'rb')); "
+              "sys.stdout.buffer.write(codec.encode(np.load(sys.argv[2]), quality=60))")
+    result = subprocess.run([sys.executable, "-c", script, tmp_path / "codec.pkl", tmp_path / "photo.npy"],
+                            capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == tiny_codec.encode(photo, quality=60)
