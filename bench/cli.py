@@ -1,25 +1,28 @@
-"""Entry point for ``aecodec bench`` / ``python -m bench``: ``rd`` (default) or ``speed``."""
+"""Entry point for ``aecodec bench`` / ``python -m bench``: ``rd`` (default), ``speed`` or ``batch``."""
 
 from __future__ import annotations
 
 import sys
 
-USAGE = """usage: aecodec bench [rd|speed] [options]
+USAGE = """usage: aecodec bench [rd|speed|batch] [options]
 
   rd     rate-distortion on Kodak (or --images DIR) vs JPEG/WebP/AVIF/JPEG XL/JPEG 2000
   speed  encode/decode time (1 and 2 threads) and peak RSS on a 24-megapixel image
+  batch  encoding a folder serially vs with --jobs 2 (Dask): wall time, steady-state images/s
 
-'aecodec bench rd --help' and 'aecodec bench speed --help' list the options."""
+'aecodec bench rd --help' (or speed, batch) lists the options."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to ``bench.rd.main`` or ``bench.speed.main``; the first argument picks one."""
+    """Dispatch to ``bench.rd.main``, ``bench.speed.main`` or ``bench.batch.main``; the first argument picks one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
-    command = argv.pop(0) if argv and argv[0] in ("rd", "speed") else "rd"
-    if command == "speed":
+    command = argv.pop(0) if argv and argv[0] in ("rd", "speed", "batch") else "rd"
+    if command == "batch":
+        from bench.batch import main as run
+    elif command == "speed":
         from bench.speed import main as run
     else:
         from bench.rd import main as run
