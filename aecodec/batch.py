@@ -148,8 +148,8 @@ def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.N
     cancelled and the running ones finish (outputs are always written whole).
     """
     threads, precision = args.threads or 1, worker_precision()
-    finished: set[int] = set()
-    failures = 0
+    finished = failures = 0
+    interrupted: int | None = None
     with _Interrupts() as interrupts:
         try:
             distributed = _distributed()
@@ -157,7 +157,7 @@ def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.N
                 futures = client.map(process_on_worker, [s.absolute() for s in sources],
                                      [t.absolute() for t in targets], work=work, args=args, threads=threads,
                                      precision=precision, pure=False)
-                index = {future.key: i for i, future in enumerate(futures)}
+                source_of = {future.key: source for future, source in zip(futures, sources)}
                 completed = distributed.as_completed(futures)
                 with progress_bar(len(sources)) as bar:
                     while True:
@@ -165,15 +165,17 @@ def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.N
                             future = next(completed, None)
                         if future is None:
                             break
-                        i = index[future.key]
-                        failures += not report(*_outcome(future, sources[i]))
-                        finished.add(i)
+                        failures += not report(*_outcome(future, source_of[future.key]))
+                        finished += 1
                         bar.update(1)
         except _Interrupted as exc:
-            if not args.scheduler:  # the local workers are gone: clear what a killed one was writing
-                for i in set(range(len(targets))) - finished:
-                    for leftover in temporary_files_of(targets[i]):
-                        leftover.unlink(missing_ok=True)
-            report(False, f"interrupted after {len(finished)} of {len(sources)} files")
-            return 128 + exc.signum
+            interrupted = exc.signum
+    if not (interrupted and args.scheduler):
+        # No worker is writing our files any more: remove what a killed one (interrupted, or restarted by
+        # its nanny, e.g. over its memory limit) left. Cancelled files may still be running on a remote cluster.
+        for leftover in temporary_files_of(targets):
+            leftover.unlink(missing_ok=True)
+    if interrupted:
+        report(False, f"interrupted after {finished} of {len(sources)} files")
+        return 128 + interrupted
     return 1 if failures else 0

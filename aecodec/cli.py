@@ -72,9 +72,18 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
         raise
 
 
-def temporary_files_of(path: Path) -> list[Path]:
-    """Temporary files of ``write_atomically(path, ...)``: left behind only by a process killed mid-write."""
-    return list(path.parent.glob(glob.escape(f".{path.name}.") + "*" + TEMPORARY_SUFFIX))
+def temporary_files_of(targets: list[Path]) -> list[Path]:
+    """Temporary files of ``write_atomically`` for these targets, left behind only by processes killed
+    mid-write (names ``.{target name}.{random}.tmp``; one listing per folder)."""
+    names: dict[Path, set[str]] = {}
+    for target in targets:
+        names.setdefault(target.parent, set()).add(target.name)
+    found = []
+    for folder, wanted in names.items():
+        if folder.is_dir():
+            found += [folder / n for n in os.listdir(folder)
+                      if n.startswith(".") and n.endswith(TEMPORARY_SUFFIX) and n[1:].rsplit(".", 2)[0] in wanted]
+    return found
 
 
 def _human_size(size: int) -> str:

@@ -72,8 +72,14 @@ def test_scheduler_gives_the_serial_bytes_and_a_corrupt_file_fails_alone(cluster
 @needs_dask
 def test_jobs_runs_a_local_cluster_with_the_serial_rules(tmp_path):
     sources = make_inputs(tmp_path / "in", 3)
+    (tmp_path / "out").mkdir()
+    killed_write = tmp_path / "out" / ".img01.aec.k1ll3d_.tmp"  # as a worker killed mid-write leaves it
+    not_ours = [tmp_path / "out" / name for name in (".img01.aecx.abc.tmp", ".notes.aec.abc.tmp", "img01.tmp")]
+    for path in [killed_write, *not_ours]:
+        path.write_bytes(b"partial")
     result = run("encode", tmp_path / "in", "-d", tmp_path / "out", "--jobs", "2")
     assert result.returncode == 0, result.stderr
+    assert not killed_write.exists() and all(path.exists() for path in not_ours)
     expected = aecodec.Codec(threads=1)
     for source in sources:
         assert (tmp_path / "out" / f"{source.stem}.aec").read_bytes() == expected.encode(source, quality=75)
