@@ -61,6 +61,11 @@ def test_scheduler_gives_the_serial_bytes_and_a_corrupt_file_fails_alone(cluster
     assert sorted(contents(tmp_path / "dask")) == [f"img{i:02d}.aec" for i in range(5)]
     assert contents(tmp_path / "dask") == contents(tmp_path / "serial")
     assert leftovers(tmp_path / "dask") == []
+    from aecodec.batch import worker_codec
+
+    loads = cluster.run(worker_codec.cache_info)  # each worker built its codec (loaded the model) once
+    assert all(info.misses <= 1 for info in loads.values())
+    assert sum(info.hits + info.misses for info in loads.values()) == 6
 
     serial = run("decode", tmp_path / "serial", "-d", tmp_path / "serial-png")
     on_dask = run("decode", tmp_path / "dask", "-d", tmp_path / "dask-png", "--scheduler", address)
