@@ -12,6 +12,7 @@ import argparse
 import functools
 import logging
 import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,9 +77,12 @@ class _Interrupts:
     def __init__(self):
         self.pending: int | None = None
         self._armed = False
+        self._previous: dict = {}
+        self._installed = threading.current_thread() is threading.main_thread()  # else Python's defaults
 
     def __enter__(self) -> "_Interrupts":
-        self._previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        if self._installed:
+            self._previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, *exc) -> None:
@@ -106,6 +110,9 @@ class _Interrupts:
         """Starts worker processes with SIGINT ignored (an ignored signal is inherited across exec): the
         terminal's Ctrl-C reaches its whole process group, but only the client should act on it.
         The client does not hear a Ctrl-C meanwhile (the seconds it takes to start the workers)."""
+        if not self._installed:
+            yield
+            return
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             yield
