@@ -5,9 +5,11 @@ This module only parses and serializes; it knows nothing about models or pixels.
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from aecodec.errors import (
     ChecksumError,
@@ -38,7 +40,13 @@ HYPER_LATENT = b"ZLAT"
 LATENT = b"YLAT"
 ALPHA = b"ALPH"
 ICC_PROFILE = b"ICCP"
-KNOWN_SECTIONS = (HYPER_LATENT, LATENT, ALPHA, ICC_PROFILE)
+EXIF = b"EXIF"
+XMP = b"XMP "
+KNOWN_SECTIONS = (HYPER_LATENT, LATENT, ALPHA, ICC_PROFILE, EXIF, XMP)
+# Metadata carried for the user, not needed to decode pixels. EXIF and XMP have no header flag: a reader
+# that predates them skips them as unknown tags and still decodes the file.
+METADATA_SECTIONS = (ICC_PROFILE, EXIF, XMP)
+TIFF_BYTE_ORDERS = (b"II*\x00", b"MM\x00*")  # an EXIF payload starts with one of these
 # Header flags announce optional sections, so that header-only readers know what the file holds.
 FLAG_ALPHA = 1
 FLAG_ICC_PROFILE = 2
@@ -138,33 +146,53 @@ def parse(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Container
     if len(data) < HEADER_SIZE + 2 + _CRC.size:
         raise TruncatedStreamError(f"file too short ({len(data)} bytes) to hold a header and section table")
     (stored_crc,) = _CRC.unpack_from(data, len(data) - _CRC.size)
-    body = memoryview(data)[: len(data) - _CRC.size]
-    if zlib.crc32(body) != stored_crc:
+    if zlib.crc32(memoryview(data)[: len(data) - _CRC.size]) != stored_crc:
         raise ChecksumError("checksum mismatch: the file is corrupted or truncated")
-    header = parse_header(data, max_pixels)
-    (count,) = struct.unpack_from("<H", body, HEADER_SIZE)
+    header, table = scan(io.BytesIO(data), max_pixels)
+    sections = {tag: data[offset : offset + length] for tag, (offset, length) in table.items()}
+    if EXIF in sections and sections[EXIF][:4] not in TIFF_BYTE_ORDERS:
+        raise CorruptStreamError("EXIF section does not start with a TIFF header (II*\\0 or MM\\0*)")
+    return Container(header=header, sections=sections)
+
+
+def scan(fp: BinaryIO, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Header, dict[bytes, tuple[int, int]]]:
+    """Header and section table of a seekable file positioned at its start, without reading the payloads.
+
+    Returns the header and, per known tag, the (offset, length) of its payload. Every length is checked
+    against the file's size; the checksum is not (that needs every byte: use ``parse``).
+    """
+    start = fp.tell()
+    size = fp.seek(0, io.SEEK_END) - start
+    fp.seek(start)
+    head = fp.read(HEADER_SIZE + 2)
+    header = parse_header(head, max_pixels)
+    if len(head) < HEADER_SIZE + 2:
+        raise TruncatedStreamError("file ends before the section table")
+    (count,) = struct.unpack_from("<H", head, HEADER_SIZE)
     if count > MAX_SECTIONS:
         raise CorruptStreamError(f"{count} sections is more than the format allows ({MAX_SECTIONS})")
-    offset = HEADER_SIZE + 2
-    sections: dict[bytes, bytes] = {}
+    offset, end = HEADER_SIZE + 2, size - _CRC.size
+    table: dict[bytes, tuple[int, int]] = {}
     for _ in range(count):
-        if offset + _SECTION.size > len(body):
+        if offset + _SECTION.size > end:
             raise TruncatedStreamError("file ends inside a section header")
-        tag, length = _SECTION.unpack_from(body, offset)
+        fp.seek(start + offset)
+        tag, length = _SECTION.unpack(fp.read(_SECTION.size))
         offset += _SECTION.size
-        if length > len(body) - offset:
-            raise TruncatedStreamError(f"section {tag!r} claims {length} bytes, only {len(body) - offset} remain")
-        if tag in sections:
+        if length > end - offset:
+            raise TruncatedStreamError(f"section {tag!r} claims {length} bytes, only {end - offset} remain")
+        if tag in table:
             raise CorruptStreamError(f"section {tag!r} appears twice")
         if tag in KNOWN_SECTIONS:
-            sections[tag] = bytes(body[offset : offset + length])
+            table[tag] = (offset, length)
         offset += length
-    if offset != len(body):
-        raise CorruptStreamError(f"{len(body) - offset} unexpected bytes after the last section")
+    if offset != end:
+        raise CorruptStreamError(f"{end - offset} unexpected bytes after the last section")
     for required in (HYPER_LATENT, LATENT):
-        if required not in sections:
+        if required not in table:
             raise CorruptStreamError(f"required section {required.decode()} is missing")
     for flag, tag in _FLAG_SECTIONS:
-        if bool(header.flags & flag) != (tag in sections):
+        if bool(header.flags & flag) != (tag in table):
             raise CorruptStreamError(f"header flags and sections disagree about {tag.decode()}")
-    return Container(header=header, sections=sections)
+    fp.seek(start)
+    return header, table

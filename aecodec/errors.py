@@ -5,8 +5,12 @@ class AecodecError(Exception):
     """Base class of all errors that aecodec raises on purpose."""
 
 
-class CorruptStreamError(AecodecError, ValueError):
-    """An entropy-coded stream or container is damaged, truncated or not what it claims to be."""
+class CorruptStreamError(AecodecError, ValueError, OSError):
+    """An entropy-coded stream or container is damaged, truncated or not what it claims to be.
+
+    Also an OSError, like Pillow's own errors for broken files, so that code written for Pillow
+    (``except OSError``) catches it when an .aec file is opened through the plugin.
+    """
 
 
 class TruncatedStreamError(CorruptStreamError):
@@ -17,7 +21,7 @@ class ChecksumError(CorruptStreamError):
     """The stored checksum does not match the data."""
 
 
-class UnsupportedFormatError(AecodecError, ValueError):
+class UnsupportedFormatError(AecodecError, ValueError, OSError):
     """Not an .aec file, or a format version this build cannot read."""
 
 

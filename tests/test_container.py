@@ -133,3 +133,41 @@ def test_golden_file_keeps_decoding(tiny_codec, version):
     decoded = np.asarray(tiny_codec.decode(data))
     expected = np.asarray(Image.open(TEST_DATA / f"golden_tiny_v{version}_decoded.png"))
     np.testing.assert_array_equal(decoded, expected)
+
+
+def test_metadata_sections_round_trip_without_new_flags():
+    """EXIF and XMP are optional sections without header flags: readers that predate them skip them."""
+    header = container.Header(model_id=1, fingerprint=b"12345678", width=4, height=4, mode="RGB", quality=50.0)
+    sections = {container.HYPER_LATENT: b"z", container.LATENT: b"y", container.ICC_PROFILE: b"icc",
+                container.EXIF: b"II*\x00\x08\x00\x00\x00\x00\x00", container.XMP: b"<x:xmpmeta/>"}
+    data = container.serialize(container.Container(header, sections))
+    parsed = container.parse(data)
+    assert parsed.sections == sections and parsed.header.flags == container.FLAG_ICC_PROFILE
+    # what a reader without EXIF/XMP support sees: the same header and the sections it knows
+    old_view = {tag: payload for tag, payload in parsed.sections.items()
+                if tag in (container.HYPER_LATENT, container.LATENT, container.ALPHA, container.ICC_PROFILE)}
+    assert container.parse(container.serialize(container.Container(header, old_view))).header == parsed.header
+
+
+def test_malformed_exif_section_is_rejected():
+    header = container.Header(model_id=1, fingerprint=b"12345678", width=4, height=4, mode="RGB", quality=50.0)
+    sections = {container.HYPER_LATENT: b"z", container.LATENT: b"y", container.EXIF: b"not tiff"}
+    with pytest.raises(CorruptStreamError, match="EXIF"):
+        container.parse(container.serialize(container.Container(header, sections)))
+
+
+def test_scan_reads_the_table_of_a_file(small_file):
+    import io
+
+    header, table = container.scan(io.BytesIO(small_file))
+    assert header == container.parse_header(small_file)
+    for tag, (offset, length) in table.items():
+        assert container.parse(small_file).sections[tag] == small_file[offset : offset + length]
+    with pytest.raises(TruncatedStreamError):
+        container.scan(io.BytesIO(small_file[: len(small_file) // 2]))
+
+
+def test_corrupt_stream_errors_are_oserrors():
+    """Pillow users catch OSError for broken files."""
+    for error in (CorruptStreamError, TruncatedStreamError, ChecksumError, UnsupportedFormatError):
+        assert issubclass(error, OSError) and issubclass(error, ValueError) and issubclass(error, AecodecError)
