@@ -23,11 +23,16 @@ from aecodec.errors import (  # noqa: E402
 )
 from aecodec import pillow_plugin  # noqa: E402,F401  (registers the AEC format with Pillow)
 
-_API = ("encode", "decode", "info", "Codec", "ImageInfo")
+_API = ("encode", "decode", "Codec")
+_FILE_INFO = ("info", "ImageInfo")
 
 
 def __getattr__(name: str):
     # The API pulls in torch and the model; importing it lazily keeps `import aecodec` light.
+    if name in _FILE_INFO:  # headers are read without torch
+        from aecodec import fileinfo
+
+        return getattr(fileinfo, name)
     if name in _API:
         from aecodec import api
 

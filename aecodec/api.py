@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -12,46 +11,11 @@ from PIL import Image
 from aecodec import container, models
 from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
-from aecodec.imageio import PlanarImage, decode_alpha, encode_alpha, from_planar, to_planar
+from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
+from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
 from aecodec.refine import HYPER_STEPS_OF_EFFORT, STEPS_OF_EFFORT, check_effort
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
-
-
-def max_image_pixels() -> int | None:
-    """The decompression-bomb limit in force: ``aecodec.MAX_IMAGE_PIXELS``, settable by users."""
-    import aecodec
-
-    return getattr(aecodec, "MAX_IMAGE_PIXELS", container.DEFAULT_MAX_PIXELS)
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What the header of an .aec file says, read without decoding."""
-
-    width: int
-    height: int
-    mode: str
-    quality: float
-    model_id: int
-    model_name: str | None
-    fingerprint: str
-    format_version: int
-    has_alpha: bool
-    has_icc_profile: bool
-    file_size: int
-
-    @property
-    def bpp(self) -> float:
-        return 8 * self.file_size / (self.width * self.height)
-
-
-def _as_bytes(data) -> bytes:
-    if isinstance(data, (str, Path)):
-        return Path(data).read_bytes()
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"expected bytes or a path, got {type(data).__name__}")
 
 
 # Latent elements per independent substream. Each extra substream costs ~19 bytes (two rANS states and a
@@ -112,14 +76,12 @@ class Codec:
 
     # ----- encoding -------------------------------------------------------------------------
 
-    def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0) -> bytes:
-        """Compresses ``image`` (PIL image, HxW/HxWxC uint8 array or path) to .aec bytes.
-
-        ``effort`` 0-3 spends encode time for smaller files at the same quality (0: none; 2: ~3% smaller
-        on Kodak at ~30x the encode time); decoding is unaffected. See ``aecodec.refine``.
-        """
+    def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0,
+               strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
+        """Compresses ``image`` to .aec bytes; the arguments are those of ``aecodec.encode``."""
         effort = check_effort(effort)
         planar = to_planar(image)
+        _apply_metadata_options(planar, strip, metadata)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
         self.engine.timings = Timings()
         steps, hyper_steps = STEPS_OF_EFFORT[effort], HYPER_STEPS_OF_EFFORT[effort]
@@ -145,8 +107,10 @@ class Codec:
         sections = {container.HYPER_LATENT: coded.z_stream, container.LATENT: coded.y_stream}
         if planar.alpha is not None:
             sections[container.ALPHA] = encode_alpha(planar.alpha)
-        if planar.icc_profile:
-            sections[container.ICC_PROFILE] = planar.icc_profile
+        for tag, payload in ((container.ICC_PROFILE, planar.icc_profile), (container.EXIF, planar.exif),
+                             (container.XMP, planar.xmp)):
+            if payload:
+                sections[tag] = payload
         header = container.Header(
             model_id=self.model_id, fingerprint=self.engine.fingerprint_bytes, width=planar.width,
             height=planar.height, mode=planar.mode, quality=quality,
@@ -183,8 +147,8 @@ class Codec:
     # ----- decoding -------------------------------------------------------------------------
 
     def decode(self, data) -> Image.Image:
-        """Decodes .aec bytes (or a path) to a PIL image of the stored mode."""
-        parsed = container.parse(_as_bytes(data), self.max_pixels)
+        """Decodes an .aec file to a PIL image; the arguments are those of ``aecodec.decode``."""
+        parsed = container.parse(read_bytes(data), self.max_pixels)
         header = parsed.header
         self._check_model(header)
         self.engine.timings = Timings()
@@ -198,7 +162,7 @@ class Codec:
                 raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
             alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
         self.last_timings = self.engine.timings.as_dict()
-        return from_planar(rgb, header.mode, alpha, parsed.sections.get(container.ICC_PROFILE))
+        return from_planar(rgb, header.mode, alpha, *(parsed.sections.get(tag) for tag in container.METADATA_SECTIONS))
 
     def _check_model(self, header: container.Header) -> None:
         if header.model_id != self.model_id:
@@ -231,26 +195,64 @@ def _codec_for(model_id: int) -> Codec:
     return _default_codecs[model_id]
 
 
-def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0) -> bytes:
-    """Compresses an image to .aec bytes with the default model; see ``Codec.encode``."""
-    return _codec_for(models.DEFAULT_MODEL_ID).encode(image, quality, target_bpp=target_bpp, effort=effort)
+def _apply_metadata_options(planar: PlanarImage, strip: bool | Iterable[str],
+                            metadata: Mapping[str, bytes | None] | None) -> None:
+    kinds = tuple(METADATA_KINDS)
+    if isinstance(strip, bool):
+        strip = kinds if strip else ()
+    elif isinstance(strip, str):
+        strip = (strip,)
+    for kind in (*strip, *(metadata or {})):
+        if kind not in kinds:
+            raise ValueError(f"unknown metadata kind {kind!r}: expected one of {', '.join(kinds)}")
+    planar.strip(strip)
+    for kind, value in (metadata or {}).items():
+        if not value:  # None (or empty) drops the kind
+            planar.strip((kind,))
+        elif kind == "exif":
+            planar.exif = bare_exif(value)
+            if planar.exif is None:
+                raise ValueError("exif must be EXIF data: a TIFF structure, optionally after b'Exif\\0\\0'")
+        else:
+            setattr(planar, "icc_profile" if kind == "icc" else kind, bytes(value))
+
+
+def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0,
+           strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
+    """Compresses an image to .aec bytes with the default model.
+
+    image: a PIL image; an HxW or HxWxC (C in 1..4) uint8 numpy array; the bytes of an image file that
+        Pillow reads (bytes or any bytes-like object); a binary file object; or a path. EXIF orientation is
+        applied to the pixels; modes other than RGB, L, RGBA and LA are converted with a warning.
+    quality: 1..100, higher is better (default 75). Ignored when ``target_bpp`` is given.
+    target_bpp: a target size in bits per pixel; the quality is searched for the largest file within 5 %
+        above it (or the smallest possible file when even quality 1 is larger).
+    effort: 0..3; higher spends encode time (seconds to a minute on a small image) for a smaller file at
+        the same quality. Decoding is unaffected.
+    strip: True drops all metadata; or an iterable of the kinds to drop among "exif", "icc" and "xmp".
+        By default the image's ICC profile, EXIF (orientation removed) and XMP are kept.
+    metadata: replaces the image's own metadata per kind, e.g. ``{"exif": b"Exif\\0\\0II*..."}``;
+        a value of None drops that kind.
+
+    Returns the .aec file as bytes. Raises ``UnsupportedImageError`` for unreadable or unsupported
+    images and ``ValueError`` for invalid arguments.
+    """
+    return _codec_for(models.DEFAULT_MODEL_ID).encode(image, quality, target_bpp=target_bpp, effort=effort,
+                                                      strip=strip, metadata=metadata)
 
 
 def decode(data) -> Image.Image:
-    """Decodes .aec bytes (or a path) with the model the file names."""
-    data = _as_bytes(data)
+    """Decodes an .aec file with the model the file names.
+
+    data: the file as bytes or any bytes-like object, a binary file object (read from its current
+        position to the end), or a path.
+
+    Returns a PIL image of the stored mode (RGB, L, RGBA or LA) whose ``info`` holds the kept metadata
+    under Pillow's keys ("icc_profile", "exif", "xmp"), ready for ``image.save(..., **params)``. Damaged
+    files raise ``CorruptStreamError`` (also an ``OSError``), files of an unknown model or other weights
+    ``ModelMismatchError``, oversized ones ``ImageTooLargeError``.
+    """
+    data = read_bytes(data)
     header = container.parse_header(data, max_image_pixels())
     models.entry(header.model_id)
     return _codec_for(header.model_id).decode(data)
-
-
-def info(data) -> ImageInfo:
-    """Reads an .aec header (bytes or a path) without decoding or checking the rest of the file."""
-    data = _as_bytes(data)
-    h = container.parse_header(data, max_image_pixels())
-    known = models.REGISTRY.get(h.model_id)
-    return ImageInfo(
-        width=h.width, height=h.height, mode=h.mode, quality=round(h.quality, 4), model_id=h.model_id,
-        model_name=known.name if known else None, fingerprint=h.fingerprint.hex(), format_version=h.version,
-        has_alpha=h.has_alpha, has_icc_profile=h.has_icc_profile, file_size=len(data),
-    )

@@ -1,8 +1,10 @@
-"""Turning what users hand us (PIL images, numpy arrays, paths) into RGB + alpha planes, and back."""
+"""Turning what users hand us (PIL images, numpy arrays, encoded bytes, files, paths) into RGB + alpha
+planes and metadata, and back."""
 
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from aecodec.container import TIFF_BYTE_ORDERS
 from aecodec.errors import CorruptStreamError, UnsupportedImageError
 
 
@@ -21,6 +24,13 @@ class PlanarImage:
     mode: str  # one of container.MODES: what decode gives back
     alpha: np.ndarray | None = None  # HxW uint8
     icc_profile: bytes | None = None
+    exif: bytes | None = None  # TIFF-structured EXIF (no "Exif\\0\\0" prefix), orientation already applied
+    xmp: bytes | None = None  # the XMP packet, UTF-8
+
+    def strip(self, kinds) -> None:
+        """Drops the metadata ``kinds`` (among "exif", "icc", "xmp")."""
+        for kind in kinds:
+            setattr(self, {"exif": "exif", "icc": "icc_profile", "xmp": "xmp"}[kind], None)
 
     @property
     def height(self) -> int:
@@ -43,15 +53,45 @@ def _from_array(array: np.ndarray) -> Image.Image:
     raise UnsupportedImageError(f"numpy images must be HxW or HxWxC with C in 1..4, got shape {array.shape}")
 
 
-def _open_path(path: Path) -> Image.Image:
+def _open_file(source, name: str) -> Image.Image:
+    """Opens and loads an encoded image from a path or a binary file object."""
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im.load()
             return im
     except FileNotFoundError:
         raise
-    except (OSError, Image.DecompressionBombError, ValueError) as exc:
-        raise UnsupportedImageError(f"cannot read image {path}: {exc}") from exc
+    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
+        raise UnsupportedImageError(f"cannot read image {name}: {exc}") from exc
+
+
+EXIF_PREFIX = b"Exif\x00\x00"  # what Pillow's JPEG reader puts before the TIFF structure in info["exif"]
+
+
+def bare_exif(value) -> bytes | None:
+    """EXIF as a bare TIFF structure, from Pillow's ``info["exif"]`` bytes (with or without the
+    "Exif\\0\\0" prefix) or an ``Image.Exif``; None when it is not EXIF."""
+    value = value.tobytes() if isinstance(value, Image.Exif) else bytes(value)
+    if value.startswith(EXIF_PREFIX):
+        value = value[len(EXIF_PREFIX):]
+    return value if value[:4] in TIFF_BYTE_ORDERS else None
+
+
+def _exif_of(im: Image.Image) -> bytes | None:
+    """The image's EXIF as a bare TIFF structure, or None (with a warning when it is malformed)."""
+    if not im.info.get("exif"):
+        return None
+    exif = bare_exif(im.info["exif"])
+    if exif is None:
+        warnings.warn("the image's EXIF data is malformed and is not kept", stacklevel=4)
+    return exif
+
+
+def _xmp_of(im: Image.Image) -> bytes | None:
+    xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")  # JPEG/WebP give bytes, PNG a str
+    if not xmp:
+        return None
+    return xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
 
 
 def _normalize_mode(im: Image.Image) -> Image.Image:
@@ -76,17 +116,23 @@ def _normalize_mode(im: Image.Image) -> Image.Image:
 
 
 def to_planar(image) -> PlanarImage:
-    """Accepts a PIL image, an HxW/HxWxC uint8 array or a path; applies EXIF orientation."""
-    if isinstance(image, (str, Path)):
-        im = _open_path(Path(image))
+    """Accepts a PIL image, an HxW/HxWxC uint8 array, the bytes of an image file (bytes or bytes-like),
+    a binary file object or a path; applies EXIF orientation and keeps ICC, EXIF and XMP metadata."""
+    if isinstance(image, (str, os.PathLike)):
+        im = _open_file(Path(image), str(image))
     elif isinstance(image, np.ndarray):
         im = _from_array(image)
     elif isinstance(image, Image.Image):
         im = image
+    elif isinstance(image, (bytes, bytearray, memoryview)):
+        im = _open_file(io.BytesIO(image), "from bytes")
+    elif hasattr(image, "read"):
+        im = _open_file(image, getattr(image, "name", "from a file object"))
     else:
         raise UnsupportedImageError(f"cannot encode an object of type {type(image).__name__}")
     icc = im.info.get("icc_profile") or None
-    im = ImageOps.exif_transpose(im) or im
+    im = ImageOps.exif_transpose(im) or im  # drops the orientation from the EXIF and XMP it keeps
+    exif, xmp = _exif_of(im), _xmp_of(im)
     im = _normalize_mode(im)
     if im.width < 1 or im.height < 1:
         raise UnsupportedImageError(f"image has no pixels ({im.width}x{im.height})")
@@ -94,10 +140,12 @@ def to_planar(image) -> PlanarImage:
     if im.mode in ("RGBA", "LA"):
         alpha = np.asarray(im.getchannel("A"))
     rgb = np.ascontiguousarray(np.asarray(im.convert("RGB")))
-    return PlanarImage(rgb=rgb, mode=im.mode, alpha=alpha, icc_profile=icc)
+    return PlanarImage(rgb=rgb, mode=im.mode, alpha=alpha, icc_profile=icc, exif=exif, xmp=xmp)
 
 
-def from_planar(rgb: np.ndarray, mode: str, alpha: np.ndarray | None, icc_profile: bytes | None) -> Image.Image:
+def from_planar(rgb: np.ndarray, mode: str, alpha: np.ndarray | None, icc_profile: bytes | None,
+                exif: bytes | None = None, xmp: bytes | None = None) -> Image.Image:
+    """The decoded image, with its metadata in ``info`` under Pillow's keys (icc_profile, exif, xmp)."""
     im = Image.fromarray(rgb, "RGB")
     if mode in ("L", "LA"):
         im = im.convert("L")
@@ -105,7 +153,26 @@ def from_planar(rgb: np.ndarray, mode: str, alpha: np.ndarray | None, icc_profil
         im.putalpha(Image.fromarray(alpha, "L"))
     if icc_profile:
         im.info["icc_profile"] = icc_profile
+    if exif:
+        im.info["exif"] = EXIF_PREFIX + exif
+    if xmp:
+        im.info["xmp"] = xmp
     return im
+
+
+def save_params(im: Image.Image, fmt: str) -> dict:
+    """Keyword arguments that make ``im.save(..., format=fmt)`` write the metadata in ``im.info``."""
+    params = {key: im.info[key] for key in ("icc_profile", "exif") if im.info.get(key)}
+    if im.info.get("xmp"):
+        if fmt == "PNG":  # Pillow writes PNG XMP only as this iTXt chunk
+            from PIL.PngImagePlugin import PngInfo
+
+            chunks = PngInfo()
+            chunks.add_itxt("XML:com.adobe.xmp", im.info["xmp"].decode("utf-8", "replace"))
+            params["pnginfo"] = chunks
+        else:
+            params["xmp"] = im.info["xmp"]
+    return params
 
 
 def encode_alpha(alpha: np.ndarray) -> bytes:

@@ -41,6 +41,35 @@ def test_inputs_path_array_and_pil(codec, tmp_path, photo):
     assert aecodec.decode(from_path).size == (photo.shape[1], photo.shape[0])
 
 
+def test_inputs_bytes_bytes_like_and_file_objects(codec, tmp_path, photo):
+    png = io.BytesIO()
+    Image.fromarray(photo).save(png, format="PNG")
+    from_array = codec.encode(photo, quality=50)
+    assert codec.encode(png.getvalue(), quality=50) == from_array
+    assert codec.encode(bytearray(png.getvalue()), quality=50) == from_array
+    assert codec.encode(io.BytesIO(png.getvalue()), quality=50) == from_array
+    expected = np.asarray(codec.decode(from_array))
+    path = tmp_path / "x.aec"
+    path.write_bytes(from_array)
+    for source in (memoryview(from_array), bytearray(from_array), io.BytesIO(from_array), str(path)):
+        np.testing.assert_array_equal(np.asarray(aecodec.decode(source)), expected)
+    with open(path, "rb") as f:
+        np.testing.assert_array_equal(np.asarray(aecodec.decode(f)), expected)
+        f.seek(0)
+        assert aecodec.info(f).file_size == len(from_array)
+    with pytest.raises(UnsupportedImageError, match="cannot read image"):
+        codec.encode(b"not an image")
+    with pytest.raises(TypeError, match="binary"):
+        aecodec.decode(io.StringIO("text"))
+
+
+def test_help_documents_the_arguments():
+    for name in ("image", "quality", "target_bpp", "effort", "strip", "metadata", "bytes", "file object"):
+        assert name in aecodec.encode.__doc__
+    for name in ("bytes", "file object", "path", "CorruptStreamError"):
+        assert name in aecodec.decode.__doc__
+
+
 def test_grayscale_stays_grayscale(codec, photo):
     gray = np.asarray(Image.fromarray(photo).convert("L"))
     decoded = codec.decode(codec.encode(gray, quality=80))
@@ -82,6 +111,38 @@ def test_exif_orientation_is_applied(codec, photo):
     image.save(buffer, format="JPEG", exif=exif, quality=95)
     decoded = codec.decode(codec.encode(Image.open(buffer)))
     assert decoded.size == (photo.shape[0], photo.shape[1])
+    assert 0x0112 not in decoded.getexif()  # the pixels are upright: no orientation is carried
+
+
+def _jpeg_with_metadata(photo) -> tuple[bytes, bytes]:
+    exif = Image.Exif()
+    exif[0x010F] = "TestMake"  # Make
+    exif[0x0132] = "2024:05:06 07:08:09"  # DateTime
+    exif[0x0112] = 3  # rotate 180 degrees on display
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="JPEG", exif=exif, icc_profile=profile, xmp=b"<x:xmpmeta/>")
+    return buffer.getvalue(), profile
+
+
+def test_metadata_is_kept_by_default_and_strippable(codec, photo):
+    jpeg, profile = _jpeg_with_metadata(photo)
+    data = codec.encode(jpeg, quality=40)
+    assert aecodec.info(data).metadata == ("exif", "icc", "xmp")
+    decoded = codec.decode(data)
+    exif = decoded.getexif()
+    assert (exif[0x010F], exif[0x0132]) == ("TestMake", "2024:05:06 07:08:09") and 0x0112 not in exif
+    assert decoded.info["icc_profile"] == profile and decoded.info["xmp"] == b"<x:xmpmeta/>"
+    assert aecodec.info(codec.encode(jpeg, quality=40, strip=True)).metadata == ()
+    assert aecodec.info(codec.encode(jpeg, quality=40, strip=["exif", "xmp"])).metadata == ("icc",)
+    assert aecodec.info(codec.encode(jpeg, quality=40, metadata={"icc": None})).metadata == ("exif", "xmp")
+    with pytest.raises(ValueError, match="unknown metadata kind"):
+        codec.encode(jpeg, strip=["gps"])
+    with pytest.raises(ValueError, match="exif must be EXIF data"):
+        codec.encode(jpeg, metadata={"exif": b"garbage"})
+    # metadata never changes the coded pixels
+    np.testing.assert_array_equal(np.asarray(decoded), np.asarray(codec.decode(codec.encode(jpeg, quality=40,
+                                                                                             strip=True))))
 
 
 def test_icc_profile_is_carried(codec, photo):
@@ -170,6 +231,16 @@ def test_info_reads_header(codec, photo):
     assert header.quality == pytest.approx(33.3, abs=1e-4)
     assert header.model_id == 1 and header.file_size == len(data)
     assert header.bpp == pytest.approx(8 * len(data) / (photo.shape[0] * photo.shape[1]))
+    with pytest.raises(aecodec.ChecksumError):
+        aecodec.info(data[:-10])  # a truncated file is found out: the checksum is checked
+
+
+def test_info_does_not_import_torch(tmp_path, photo):
+    (tmp_path / "x.aec").write_bytes(aecodec.encode(photo[:16, :16], quality=50))
+    script = ("import sys, aecodec; h = aecodec.info(sys.argv[1]); "
+              "assert 'torch' not in sys.modules, 'torch imported'; print(h.width, h.height)")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "x.aec")], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.split() == ["16", "16"], result.stderr
 
 
 def test_decoding_is_identical_across_thread_counts(photo):
