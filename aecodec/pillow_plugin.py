@@ -1,7 +1,12 @@
 """Pillow plugin for .aec files: ``Image.open("x.aec")`` and ``im.save("x.aec", quality=...)``.
 
-Shaped like Pillow's own plugins: ``_accept`` checks the magic, ``_open`` reads only the header, and
-``load`` decodes the whole file into a raw tile that Pillow's machinery then unpacks.
+Shaped like Pillow's own plugins: ``_accept`` checks the magic; ``_open`` reads the header and section
+table (and the small metadata sections, for ``info``) but not the coded streams, and raises SyntaxError
+on anything invalid, which Pillow reports as ``UnidentifiedImageError``; ``load`` decodes the whole file
+into a raw tile that Pillow's machinery then unpacks, and damage found there is an ``OSError``.
+
+``draft()`` (and so ``thumbnail()``) cannot make decoding cheaper: the synthesis transform only produces
+the full resolution, so a thumbnail costs a full decode followed by Pillow's resize.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from io import BytesIO
 from PIL import Image, ImageFile
 
 from aecodec import container
+from aecodec.errors import AecodecError
 
 FORMAT_ID = "AEC"
+_INFO_KEYS = {container.ICC_PROFILE: "icc_profile", container.EXIF: "exif", container.XMP: "xmp"}
 
 
 def _accept(prefix: bytes) -> bool:
@@ -25,11 +32,17 @@ class AecImageFile(ImageFile.ImageFile):
 
     def _open(self) -> None:
         assert self.fp is not None
-        prefix = self.fp.read(container.HEADER_SIZE)
-        if not _accept(prefix):
-            raise SyntaxError("not an AEC file")
-        # Pillow applies its own decompression-bomb check after _open, on self.size.
-        header = container.parse_header(prefix, max_pixels=None)
+        try:
+            # Pillow applies its own decompression-bomb check after _open, on self.size.
+            header, table = container.scan(self.fp, max_pixels=None)
+            for tag, key in _INFO_KEYS.items():
+                if tag in table:
+                    offset, length = table[tag]
+                    self.fp.seek(offset)
+                    payload = ImageFile._safe_read(self.fp, length)
+                    self.info[key] = b"Exif\x00\x00" + payload if tag == container.EXIF else payload
+        except (AecodecError, OSError) as exc:
+            raise SyntaxError(f"not a valid AEC file: {exc}") from exc
         self._size = (header.width, header.height)
         self._mode = header.mode
         self.info["quality"] = header.quality
@@ -42,8 +55,6 @@ class AecImageFile(ImageFile.ImageFile):
 
             self.fp.seek(0)
             decoded = decode(self.fp.read())
-            if decoded.info.get("icc_profile"):
-                self.info["icc_profile"] = decoded.info["icc_profile"]
             if self._exclusive_fp:
                 self.fp.close()
             self.fp = BytesIO(decoded.tobytes())
@@ -51,13 +62,28 @@ class AecImageFile(ImageFile.ImageFile):
             self._aec_decoded = True
         return super().load()
 
+    def verify(self) -> None:
+        """Checks the checksum and the structure of the whole file (not the coded streams' contents)."""
+        if self.fp is None:
+            raise RuntimeError("verify must be called directly after open")
+        self.fp.seek(0)
+        container.parse(self.fp.read(), max_pixels=None)
+        if self._exclusive_fp:
+            self.fp.close()
+        self.fp = None
+
+
+# save() keywords that replace the image's own metadata (None drops it), and their kinds in the API.
+_METADATA_KEYWORDS = {"icc_profile": "icc", "exif": "exif", "xmp": "xmp"}
+
 
 def _save(im: Image.Image, fp, filename) -> None:
     from aecodec.api import encode
 
     info = im.encoderinfo
+    metadata = {kind: info[key] for key, kind in _METADATA_KEYWORDS.items() if key in info}
     fp.write(encode(im, quality=float(info.get("quality", 75)), target_bpp=info.get("target_bpp"),
-                     effort=info.get("effort", 0)))
+                    effort=info.get("effort", 0), metadata=metadata))
 
 
 Image.register_open(FORMAT_ID, AecImageFile, _accept)

@@ -3,9 +3,11 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 import aecodec
+from aecodec import container
 
 
 class CountingReader(io.BytesIO):
@@ -19,12 +21,13 @@ class CountingReader(io.BytesIO):
         return chunk
 
 
-def test_open_reads_only_the_header(codec, photo):
+def test_open_reads_only_the_header_and_section_table(codec, photo):
     data = codec.encode(photo, quality=50)
     reader = CountingReader(data)
     im = Image.open(reader)
     assert im.format == "AEC" and im.size == (photo.shape[1], photo.shape[0]) and im.mode == "RGB"
-    assert reader.bytes_read < 64 < len(data)
+    # Pillow's 16-byte prefix, the header, the section count and the two section headers
+    assert reader.bytes_read <= 16 + container.HEADER_SIZE + 2 + 2 * 8 < len(data)
     im.load()
     np.testing.assert_array_equal(np.asarray(im), np.asarray(aecodec.decode(data)))
 
@@ -60,3 +63,81 @@ def test_save_passes_effort(tmp_path, photo):
     Image.fromarray(photo).save(plain, format="AEC", quality=40)
     Image.fromarray(photo).save(refined, format="AEC", quality=40, effort=1)
     assert refined.getvalue() == aecodec.encode(photo, quality=40, effort=1) != plain.getvalue()
+
+
+def _photo_with_metadata(photo):
+    """JPEG bytes of ``photo`` carrying EXIF (Make, DateTime), an sRGB ICC profile and XMP."""
+    from PIL import ImageCms
+
+    exif = Image.Exif()
+    exif[0x010F] = "TestMake"
+    exif[0x0132] = "2024:05:06 07:08:09"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="JPEG", quality=95, exif=exif, icc_profile=icc,
+                                xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    return buffer.getvalue(), icc
+
+
+def test_metadata_is_in_info_at_open(photo):
+    jpeg, icc = _photo_with_metadata(photo[:48, :64])
+    data = aecodec.encode(jpeg, quality=30)
+    reader = CountingReader(data)
+    im = Image.open(reader)
+    assert im.info["icc_profile"] == icc
+    assert im.getexif()[0x010F] == "TestMake" and im.getexif()[0x0132] == "2024:05:06 07:08:09"
+    assert im.info["xmp"] == b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    _, table = container.scan(io.BytesIO(data))
+    coded = table[container.LATENT][1] + table[container.HYPER_LATENT][1]
+    assert reader.bytes_read <= 16 + len(data) - 4 - coded  # Pillow's prefix, all but the streams and CRC
+
+
+def test_save_honours_metadata_keywords(photo):
+    jpeg, icc = _photo_with_metadata(photo[:48, :64])
+    with Image.open(io.BytesIO(jpeg)) as source:
+        kept, stripped, replaced = io.BytesIO(), io.BytesIO(), io.BytesIO()
+        source.save(kept, format="AEC", quality=30)
+        source.save(stripped, format="AEC", quality=30, exif=None, icc_profile=None)
+        other = Image.Exif()
+        other[0x010F] = "OtherMake"
+        source.save(replaced, format="AEC", quality=30, exif=other)
+    assert aecodec.info(kept.getvalue()).metadata == ("exif", "icc", "xmp")
+    assert aecodec.info(stripped.getvalue()).metadata == ("xmp",)
+    with Image.open(replaced) as im:
+        assert im.getexif()[0x010F] == "OtherMake" and im.info["icc_profile"] == icc
+
+
+def test_invalid_files_are_unidentified_and_damage_is_an_oserror(photo):
+    from PIL import UnidentifiedImageError
+
+    data = aecodec.encode(photo[:48, :64], quality=30)
+    for bad in (b"\x89AEC\r\n\x1a\n" + bytes(60), data[:41], data[: len(data) // 2], data[:-1]):
+        with pytest.raises(UnidentifiedImageError):
+            Image.open(io.BytesIO(bad))
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0x10  # inside the latent stream: the structure is intact, the CRC is not
+    with Image.open(io.BytesIO(bytes(damaged))) as im:
+        with pytest.raises(OSError, match="checksum"):
+            im.load()
+    with Image.open(io.BytesIO(bytes(damaged))) as im:
+        with pytest.raises(OSError, match="checksum"):
+            im.verify()
+    with Image.open(io.BytesIO(data)) as im:
+        im.verify()
+
+
+def test_incremental_parser_in_small_chunks(photo):
+    from PIL import ImageFile
+
+    data = aecodec.encode(photo[:48, :64], quality=30)
+    parser = ImageFile.Parser()
+    for start in range(0, len(data), 7):
+        parser.feed(data[start : start + 7])
+    im = parser.close()
+    assert im.format == "AEC"
+    np.testing.assert_array_equal(np.asarray(im), np.asarray(aecodec.decode(data)))
+
+
+def test_registered_extension():
+    assert Image.registered_extensions()[".aec"] == "AEC"
+    assert Image.MIME["AEC"] == "image/x-aec"
