@@ -16,7 +16,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from aecodec.cli import CliError, progress_bar, report, temporary_files_of
+from aecodec.cli import CliError, progress_bar, report
+from aecodec.outputs import temporary_files_of
 
 INSTALL_HINT = 'the Dask options need dask.distributed: pip install "aecodec[dask]"'
 CONNECT_TIMEOUT_S = 10
@@ -166,13 +167,13 @@ def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.N
                                      precision=precision, pure=False)
                 source_of = {future.key: source for future, source in zip(futures, sources)}
                 completed = distributed.as_completed(futures)
-                with progress_bar(len(sources)) as bar:
+                with progress_bar(len(sources), args.quiet) as bar:
                     while True:
                         with interrupts.acted_on():
                             future = next(completed, None)
                         if future is None:
                             break
-                        failures += not report(*_outcome(future, source_of[future.key]))
+                        failures += not report(*_outcome(future, source_of[future.key]), quiet=args.quiet)
                         finished += 1
                         bar.update(1)
         except _Interrupted as exc:

@@ -1,130 +1,178 @@
 """The ``aecodec`` command line, in the habits of cjpeg/cwebp.
 
-encode/decode/info work on files, folders and globs, write atomically, refuse to overwrite without
---force, print a one-line summary per file, and report bad input as a one-line error (exit code 1).
+encode/decode/info work on files, folders (-r: with subfolders), globs and ``-`` (stdin/stdout), write
+atomically with the umask's permissions, refuse to overwrite without --force, print a one-line summary
+per file (to stderr when stdout carries data), and report bad input as a one-line error (exit code 1).
+Ctrl-C and SIGTERM end with one line, exit 130/143, and leave no partial output behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import json
+import math
 import os
+import signal
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 
-TEMPORARY_SUFFIX = ".tmp"  # of write_atomically's temporary files, next to their target
-ENCODABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".gif", ".tga"}
+from aecodec.outputs import OutputExistsError, write_atomically
+
+STDIO = "-"  # as an input: read stdin; as an output: write stdout
+LOSSY_OUTPUT_FORMATS = {"JPEG", "WEBP", "AVIF", "HEIF"}  # Pillow formats that take quality=
+DEFAULT_DECODE_QUALITY = 90
+METADATA_KINDS = ("exif", "icc", "xmp")
 
 
 class CliError(Exception):
     """A problem with one file, reported as a single line."""
 
 
-def expand_inputs(patterns: list[str], suffixes: set[str]) -> list[Path]:
-    """Files named directly, files matching globs, and files with a matching suffix inside folders."""
-    found: list[Path] = []
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that cleanups run."""
+
+
+def readable_suffixes() -> set[str]:
+    """Extensions of the image formats this Pillow can open (plugins included), except .aec itself."""
+    from PIL import Image
+
+    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt != "AEC"}
+
+
+def expand_inputs(patterns: list[str], suffixes: set[str], recursive: bool = False) -> list[tuple[Path, Path | None]]:
+    """(file, folder it was found in) for files named directly (folder None), files matching globs, and
+    files with a matching suffix inside folders (and their subfolders with ``recursive``)."""
+    found: list[tuple[Path, Path | None]] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if pattern == STDIO:
+            found.append((Path(STDIO), None))
+            continue
+        matches = sorted(glob.glob(pattern, recursive=recursive)) if glob.has_magic(pattern) else [pattern]
         if not matches:
             raise CliError(f"{pattern}: no file matches")
         for match in matches:
             path = Path(match)
             if path.is_dir():
-                found.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes))
+                walk = path.rglob("*") if recursive else path.iterdir()
+                found.extend((p, path) for p in sorted(walk) if p.is_file() and p.suffix.lower() in suffixes)
             else:
-                found.append(path)
+                found.append((path, None))
     return found
 
 
-def output_path(source: Path, args: argparse.Namespace, suffix: str, count: int) -> Path:
+def output_path(source: Path, folder: Path | None, args: argparse.Namespace, suffix: str, count: int) -> Path:
+    """Where ``source`` (found in ``folder``, see expand_inputs) goes: -o, -d (keeping the subfolders of
+    a folder input) or beside the source."""
     if args.output:
-        if count != 1:
-            raise CliError("-o names one output file; use -d DIR for several inputs")
-        return Path(args.output)
-    folder = Path(args.dir) if args.dir else source.parent
-    return folder / (source.stem + suffix)
+        if count != 1 and not _names_folder(args.output):
+            raise CliError("-o names one output file; use -d DIR (or -o DIR/) for several inputs")
+        if not _names_folder(args.output):
+            return Path(args.output)
+    if str(source) == STDIO:
+        raise CliError("reading stdin needs -o FILE (or -o - for stdout)")
+    name = source.stem + suffix
+    if args.command == "decode" and not (args.output or args.dir):
+        name = source.name + suffix  # x.aec -> x.aec.png: never the name of the image it was made from
+    out_dir = args.output or args.dir
+    if not out_dir:
+        return source.parent / name
+    subfolder = source.parent.relative_to(folder) if folder is not None else Path()
+    return Path(out_dir) / subfolder / name
 
 
-def write_atomically(path: Path, data: bytes, force: bool) -> None:
-    """Writes via a temporary file in the same folder; never replaces an existing file unless forced."""
-    if path.exists() and not force:
-        raise CliError(f"{path} exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # fails if the file appeared meanwhile: no silent overwrite
-            except FileExistsError:
-                raise CliError(f"{path} exists (use --force to overwrite)") from None
-            os.unlink(tmp)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _names_folder(output: str) -> bool:
+    return output != STDIO and (output.endswith(("/", os.sep)) or Path(output).is_dir())
 
 
-def temporary_files_of(targets: list[Path]) -> list[Path]:
-    """Temporary files of ``write_atomically`` for these targets, left behind only by processes killed
-    mid-write (names ``.{target name}.{random}.tmp``; one listing per folder)."""
-    names: dict[Path, set[str]] = {}
-    for target in targets:
-        names.setdefault(target.parent, set()).add(target.name)
-    found = []
-    for folder, wanted in names.items():
-        if folder.is_dir():
-            found += [folder / n for n in os.listdir(folder)
-                      if n.startswith(".") and n.endswith(TEMPORARY_SUFFIX) and n[1:].rsplit(".", 2)[0] in wanted]
-    return found
+def plan_outputs(sources: list[tuple[Path, Path | None]], args: argparse.Namespace, suffix: str) -> list[Path]:
+    """The output of every input; two inputs aimed at one output is an error before any work."""
+    targets = [output_path(source, folder, args, suffix, len(sources)) for source, folder in sources]
+    seen: dict[str, Path] = {}
+    for (source, _), target in zip(sources, targets):
+        if str(target) == STDIO:
+            continue
+        key = os.path.normcase(os.path.abspath(target))
+        if key in seen:
+            raise CliError(f"{seen[key]} and {source} would both be written to {target}; use -d with "
+                           "distinct folders, or rename one")
+        seen[key] = source
+    return targets
+
+
+def _read_input(source: Path) -> bytes:
+    return sys.stdin.buffer.read() if str(source) == STDIO else source.read_bytes()
+
+
+def _write_output(target: Path, data: bytes, force: bool) -> None:
+    if str(target) == STDIO:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomically(target, data, force)
 
 
 def _human_size(size: int) -> str:
     return f"{size} B" if size < 10_000 else f"{size / 1024:.1f} KiB"
 
 
-def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
-    started = time.perf_counter()
-    data = codec.encode(source, quality=args.quality, target_bpp=args.bpp, effort=args.effort)
-    write_atomically(target, data, args.force)
-    from aecodec.api import info
+def _timings(codec, args: argparse.Namespace) -> str:
+    if not args.verbose or not codec.last_timings:
+        return ""
+    return " (" + ", ".join(f"{k} {v:.2f} s" for k, v in codec.last_timings.items()) + ")"
 
+
+def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
+    """Encodes one image file (or stdin) to one .aec file (or stdout); returns the summary line."""
+    from aecodec.fileinfo import info
+
+    started = time.perf_counter()
+    strip = METADATA_KINDS if args.strip else [k for k in METADATA_KINDS if getattr(args, f"strip_{k}")]
+    data = codec.encode(_read_input(source), quality=args.quality, target_bpp=args.bpp, effort=args.effort,
+                        strip=strip)
+    _write_output(target, data, args.force)
     header = info(data)
+    kept = f", kept {'+'.join(header.metadata)}" if header.metadata else ""
     return (f"{source} -> {target}: {header.width}x{header.height} {header.mode}, {_human_size(len(data))}, "
-            f"{header.bpp:.3f} bpp, q={header.quality:.1f}, {time.perf_counter() - started:.2f} s")
+            f"{header.bpp:.3f} bpp, q={header.quality:.1f}{kept}, {time.perf_counter() - started:.2f} s"
+            f"{_timings(codec, args)}")
 
 
 def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
+    """Decodes one .aec file (or stdin) to one image file (or stdout); returns the summary line."""
     import io
 
+    from aecodec.imageio import save_params
+
     started = time.perf_counter()
-    image = codec.decode(source.read_bytes())
+    image = codec.decode(_read_input(source))
+    fmt = _format_for(target, args.format)
+    params = save_params(image, fmt)
+    if fmt in LOSSY_OUTPUT_FORMATS:
+        params["quality"] = args.quality
     buffer = io.BytesIO()
-    fmt = None if target.suffix else "PNG"
-    params = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
     try:
-        image.save(buffer, format=fmt or _format_for(target), **params)
+        image.save(buffer, format=fmt, **params)
     except (KeyError, ValueError, OSError) as exc:
         raise CliError(f"{target}: cannot write this format ({exc})") from exc
-    write_atomically(target, buffer.getvalue(), args.force)
+    _write_output(target, buffer.getvalue(), args.force)
     return (f"{source} -> {target}: {image.width}x{image.height} {image.mode}, "
-            f"{time.perf_counter() - started:.2f} s")
+            f"{time.perf_counter() - started:.2f} s{_timings(codec, args)}")
 
 
-def _format_for(target: Path) -> str:
+def _format_for(target: Path, requested: str | None) -> str:
+    """The Pillow format of an output: --format, else the target's extension, else PNG."""
     from PIL import Image
 
     Image.init()
-    fmt = Image.EXTENSION.get(target.suffix.lower())
-    if fmt is None:
-        raise CliError(f"{target}: unknown output format {target.suffix!r}")
+    suffix = "." + requested.lower().lstrip(".") if requested else target.suffix.lower()
+    if not suffix:
+        return "PNG"
+    fmt = Image.EXTENSION.get(suffix)
+    if fmt is None or fmt not in Image.SAVE:
+        raise CliError(f"{target}: unknown output format {suffix!r}")
     return fmt
 
 
@@ -132,23 +180,29 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
     from aecodec.errors import AecodecError
 
     try:
-        sources = expand_inputs(args.inputs, suffixes)
+        sources = expand_inputs(args.inputs, suffixes, args.recursive)
         if not sources:
             raise CliError("no input files")
-        targets = [output_path(s, args, out_suffix, len(sources)) for s in sources]
+        if sum(str(s) == STDIO for s, _ in sources) > 1:
+            raise CliError("stdin can be read only once")
+        targets = plan_outputs(sources, args, out_suffix)
         if args.jobs or args.scheduler:
+            if any(str(p) == STDIO for p in [*(s for s, _ in sources), *targets]):
+                raise CliError("- (stdin or stdout) cannot be used with --jobs or --scheduler")
             from aecodec.batch import run_on_dask
 
-            return run_on_dask(work, sources, targets, args)
+            return run_on_dask(work, [s for s, _ in sources], targets, args)
         from aecodec.api import Codec  # torch and the model: only where the files are coded
 
         codec = Codec(threads=args.threads)
     except (CliError, AecodecError, OSError) as exc:
         return _fail(exc)
+    to_stderr = any(str(t) == STDIO for t in targets)  # stdout carries data: summaries go to stderr
     failures = 0
-    with progress_bar(len(sources)) as bar:
-        for source, target in zip(sources, targets):
-            failures += not report(*process_file(work, codec, source, target, args))
+    with progress_bar(len(sources), args.quiet) as bar:
+        for (source, _), target in zip(sources, targets):
+            failures += not report(*process_file(work, codec, source, target, args), quiet=args.quiet,
+                                   to_stderr=to_stderr)
             bar.update(1)
     return 1 if failures else 0
 
@@ -160,22 +214,25 @@ def process_file(work, codec, source: Path, target: Path, args: argparse.Namespa
     try:
         return True, work(codec, source, target, args)
     except (CliError, AecodecError, OSError, ValueError) as exc:
-        return False, str(exc) if isinstance(exc, CliError) else f"{source}: {exc}"
+        return False, str(exc) if isinstance(exc, (CliError, OutputExistsError)) else f"{source}: {exc}"
 
 
-def progress_bar(total: int):
-    """The progress bar of a run over files (stderr; hidden for a single file)."""
+def progress_bar(total: int, quiet: bool = False):
+    """The progress bar of a run over files: on stderr, only when it is a terminal, hidden for a single
+    file and with --quiet (redraws would land in logs, and error lines share a line with the bar)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=total < 2, unit="file", file=sys.stderr)
+    return tqdm(total=total, disable=quiet or total < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr)
 
 
-def report(ok: bool, line: str) -> bool:
-    """Prints one file's summary line, or its error; returns ``ok``."""
+def report(ok: bool, line: str, quiet: bool = False, to_stderr: bool = False) -> bool:
+    """Prints one file's summary line (nowhere with ``quiet``, on stderr with ``to_stderr``: when stdout
+    carries data), or its error; returns ``ok``."""
     from tqdm import tqdm
 
     if ok:
-        tqdm.write(line)
+        if not quiet:
+            tqdm.write(line, file=sys.stderr if to_stderr else sys.stdout)
     else:
         tqdm.write(f"aecodec: error: {line}", file=sys.stderr)  # not _fail: around the progress bar
     return ok
@@ -186,25 +243,42 @@ def _fail(message) -> int:
     return 1
 
 
+def _release_of(header) -> str | None:
+    """The release that shipped the file's weights, where this build's release table knows it."""
+    try:
+        from aecodec import releases
+    except ImportError:
+        return None
+    lookup = getattr(releases, "release_of", None)
+    return lookup(header.model_id, header.fingerprint) if lookup else None
+
+
 def _run_info(args: argparse.Namespace) -> int:
-    from aecodec.api import info
+    """One line (or one JSON object) per file; reads header, section table and checksum, never torch."""
     from aecodec.errors import AecodecError
+    from aecodec.fileinfo import info
 
     try:
-        sources = expand_inputs(args.inputs, {".aec"})
+        sources = expand_inputs(args.inputs, {".aec"}, args.recursive)
     except CliError as exc:
         return _fail(exc)
     status = 0
-    for source in sources:
+    for source, _ in sources:
         try:
-            h = info(source.read_bytes())
+            h = info(_read_input(source))
         except (AecodecError, OSError) as exc:
             status = _fail(f"{source}: {exc}")
+            if args.json:
+                print(json.dumps({"file": str(source), "error": str(exc)}))
             continue
-        extras = "".join([", alpha" if h.has_alpha else "", ", ICC profile" if h.has_icc_profile else ""])
+        release = _release_of(h)
+        if args.json:
+            print(json.dumps({"file": str(source), **h.as_dict(), "release": release}))
+            continue
+        extras = "".join([", alpha" if h.has_alpha else "", f", {'+'.join(h.metadata)}" if h.metadata else ""])
+        made_by = release or f"model {h.model_id} ({h.model_name or 'unknown'}) weights {h.fingerprint}"
         print(f"{source}: {h.width}x{h.height} {h.mode}, quality {h.quality:.1f}, {h.file_size} bytes, "
-              f"{h.bpp:.3f} bpp, model {h.model_id} ({h.model_name or 'unknown'}) {h.fingerprint}, "
-              f"format v{h.format_version}{extras}")
+              f"{h.bpp:.3f} bpp, {made_by}, format v{h.format_version}{extras}, checksum ok")
     return status
 
 
@@ -219,43 +293,82 @@ def _run_bench(argv: list[str]) -> int:
     return bench_main(argv)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _number(kind: type, low: float | None = None, high: float | None = None, low_open: bool = False):
+    """An argparse type: a finite ``kind`` within [low, high] (or (low, high] with ``low_open``)."""
+    if low is None:
+        wanted = "a number" if kind is float else "an integer"
+    elif high is not None:
+        wanted = f"in [{low:g}, {high:g}]"
+    else:
+        wanted = f"> {low:g}" if low_open else f">= {low:g}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a number' if kind is float else 'an integer'}")
+        if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) or (
+                high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {wanted}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+QUALITY = _number(float, 1, 100)
+POSITIVE = _number(float, 0, low_open=True)
+NON_NEGATIVE = _number(float, 0)
+POSITIVE_INT = _number(int, 1)
+NON_NEGATIVE_INT = _number(int, 0)
 
 
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc = sub.add_parser("encode", help="compress images to .aec")
-    enc.add_argument("inputs", nargs="+", metavar="IN", help="image files, folders or globs")
+    enc.add_argument("inputs", nargs="+", metavar="IN",
+                     help="image files (any format Pillow reads), folders, globs, or - for stdin")
     rate = enc.add_mutually_exclusive_group()
-    rate.add_argument("-q", "--quality", type=float, default=75.0, help="1..100, higher is better (default 75)")
-    rate.add_argument("--bpp", type=float, default=None, help="target bits per pixel instead of a quality")
+    rate.add_argument("-q", "--quality", type=QUALITY, default=75.0, help="1..100, higher is better (default 75)")
+    rate.add_argument("--bpp", type=POSITIVE, default=None, help="target bits per pixel instead of a quality")
     enc.add_argument("-e", "--effort", type=int, default=0, choices=range(4), metavar="{0..3}",
                      help="encoder effort: higher is slower and smaller at the same quality (default 0)")
+    enc.add_argument("--strip", action="store_true", help="drop all metadata (EXIF, ICC profile, XMP)")
+    for kind, label in (("exif", "EXIF"), ("icc", "the ICC profile"), ("xmp", "XMP")):
+        enc.add_argument(f"--strip-{kind}", action="store_true", help=f"drop {label} (kept by default)")
     dec = sub.add_parser("decode", help="decompress .aec files (format from the output extension, PNG default)")
-    dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders or globs")
+    dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders, globs, or - for stdin")
+    dec.add_argument("-q", "--quality", type=_number(int, 1, 100), default=DEFAULT_DECODE_QUALITY,
+                     help=f"quality of lossy output formats (JPEG, WebP, AVIF), 1..100 (default {DEFAULT_DECODE_QUALITY})")
+    dec.add_argument("--format", metavar="EXT",
+                     help="output format by extension (png, jpg, webp...), for -d, stdout and default names")
     for p in (enc, dec):
         where = p.add_mutually_exclusive_group()
-        where.add_argument("-o", "--output", help="output file (one input only)")
-        where.add_argument("-d", "--dir", help="output folder")
+        where.add_argument("-o", "--output",
+                           help="output file (one input), - for stdout, or an existing folder or DIR/")
+        where.add_argument("-d", "--dir", help="output folder (subfolders of folder inputs are kept)")
         p.add_argument("--force", action="store_true", help="overwrite existing files")
-        p.add_argument("--threads", type=int, default=None,
+        p.add_argument("--threads", type=POSITIVE_INT, default=None,
                        help="threads (default: all cores; 1 per worker with --jobs/--scheduler)")
         dask = p.add_mutually_exclusive_group()
-        dask.add_argument("--jobs", type=_positive_int, default=0, metavar="N",
+        dask.add_argument("--jobs", type=POSITIVE_INT, default=0, metavar="N",
                           help="run N single-thread worker processes on this machine (Dask LocalCluster)")
         dask.add_argument("--scheduler", metavar="ADDRESS",
                           help="send the files to a running Dask cluster (workers need aecodec and the paths)")
-    inf = sub.add_parser("info", help="print the header of .aec files")
-    inf.add_argument("inputs", nargs="+", metavar="FILE")
+    inf = sub.add_parser("info", help="print the header of .aec files (checks the checksum; no model needed)")
+    inf.add_argument("inputs", nargs="+", metavar="FILE", help=".aec files, folders, globs, or - for stdin")
+    inf.add_argument("--json", action="store_true", help="one JSON object per line")
+    for p in (enc, dec, inf):
+        p.add_argument("-r", "--recursive", action="store_true", help="look into subfolders of folder inputs")
+    for p in (enc, dec):
+        talk = p.add_mutually_exclusive_group()
+        talk.add_argument("--quiet", action="store_true", help="print errors only")
+        talk.add_argument("-v", "--verbose", action="store_true", help="add time spent per stage to summaries")
     bench = sub.add_parser("bench", help="rate-distortion (default) or speed benchmark from a source checkout",
                            add_help=False)
     bench.add_argument("args", nargs=argparse.REMAINDER, help="rd|speed and their options (see bench/README.md)")
     demo = sub.add_parser("demo", help="compress and decompress one image; print bpp and PSNR next to JPEG")
     demo.add_argument("image", nargs="?", help="image file (default: a Kodak image from ../shared/data)")
-    demo.add_argument("-q", "--quality", type=float, default=75.0)
+    demo.add_argument("-q", "--quality", type=QUALITY, default=75.0)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -267,29 +380,29 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for checkpoints, weights and the log")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt when present")
     p.add_argument("--init-weights", default="", help="start from a weights file (e.g. the shipped one)")
-    p.add_argument("--steps", type=int, default=default["steps"])
-    p.add_argument("--minutes", type=float, default=default["minutes"],
+    p.add_argument("--steps", type=POSITIVE_INT, default=default["steps"])
+    p.add_argument("--minutes", type=NON_NEGATIVE, default=default["minutes"],
                    help="stop after this many minutes of training in this run (0: no limit)")
-    p.add_argument("--patch", type=int, default=default["patch"])
-    p.add_argument("--batch", type=int, default=default["batch"], help="batch size per process")
-    p.add_argument("--lr", type=float, default=default["lr"])
-    p.add_argument("--warmup", type=int, default=default["warmup"])
-    p.add_argument("--decay-at", type=int, default=default["decay_at"],
+    p.add_argument("--patch", type=POSITIVE_INT, default=default["patch"])
+    p.add_argument("--batch", type=POSITIVE_INT, default=default["batch"], help="batch size per process")
+    p.add_argument("--lr", type=POSITIVE, default=default["lr"])
+    p.add_argument("--warmup", type=NON_NEGATIVE_INT, default=default["warmup"])
+    p.add_argument("--decay-at", type=NON_NEGATIVE_INT, default=default["decay_at"],
                    help="step from which the learning rate drops 10x (0: never)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default["device"])
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default["precision"])
-    p.add_argument("--threads", type=int, default=default["threads"], help="torch threads (0: torch's default)")
+    p.add_argument("--threads", type=NON_NEGATIVE_INT, default=default["threads"], help="torch threads (0: torch's default)")
     p.add_argument("--seed", type=int, default=default["seed"])
     p.add_argument("--eval-dir", default="", help="folder evaluated periodically (estimated bpp, PSNR)")
-    p.add_argument("--eval-every-min", type=float, default=default["eval_every_min"])
-    p.add_argument("--checkpoint-every-min", type=float, default=default["checkpoint_every_min"])
+    p.add_argument("--eval-every-min", type=POSITIVE, default=default["eval_every_min"])
+    p.add_argument("--checkpoint-every-min", type=POSITIVE, default=default["checkpoint_every_min"])
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=default["compile"],
                    help="torch.compile the training step (needs a C++ compiler on CPU)")
-    p.add_argument("--holdout-every", type=int, default=default["holdout_every"],
+    p.add_argument("--holdout-every", type=NON_NEGATIVE_INT, default=default["holdout_every"],
                    help="leave every n-th image (by name) out of training, for evaluation (0: use all)")
     # Long names only: torchrun would take an abbreviation like --n for one of its own options.
-    p.add_argument("--channels", dest="n", type=int, default=default["n"], help="channels of the transforms (N)")
-    p.add_argument("--latent-channels", dest="m", type=int, default=default["m"],
+    p.add_argument("--channels", dest="n", type=POSITIVE_INT, default=default["n"], help="channels of the transforms (N)")
+    p.add_argument("--latent-channels", dest="m", type=POSITIVE_INT, default=default["m"],
                    help="channels of the latent (M)")
     p.add_argument("--model", choices=["hyperprior", "context"], default=default["model"],
                    help="hyperprior: model 1; context: model 2 (context entropy model; start it with "
@@ -329,14 +442,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; for the file commands, Ctrl-C and SIGTERM end with one line and exit 130
+    and 143 (train handles its signals itself: it saves a checkpoint)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    file_command = argv[:1] in (["encode"], ["decode"], ["info"])
+    if not file_command or threading.current_thread() is not threading.main_thread():
+        return _main(argv)  # (signal handlers can only be set from the main thread)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("aecodec: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Terminated:
+        print("aecodec: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except BrokenPipeError:  # the reader of stdout went away (e.g. | head): not worth a traceback
+        sys.stderr.close()
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:  # everything after it, --help included, belongs to the benchmark
         return _run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "encode":
-        return _run_files(args, ENCODABLE_SUFFIXES, ".aec", _encode_one)
+        return _run_files(args, readable_suffixes(), ".aec", _encode_one)
     if args.command == "decode":
-        return _run_files(args, {".aec"}, ".png", _decode_one)
+        return _run_files(args, {".aec"}, "." + (args.format or "png").lower().lstrip("."), _decode_one)
     if args.command == "info":
         return _run_info(args)
     if args.command == "demo":

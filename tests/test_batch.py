@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import aecodec
+from aecodec.outputs import temporary_name
 from conftest import synthetic_photo
 from test_cli import leftovers, run
 
@@ -78,8 +79,9 @@ def test_scheduler_gives_the_serial_bytes_and_a_corrupt_file_fails_alone(cluster
 def test_jobs_runs_a_local_cluster_with_the_serial_rules(tmp_path):
     sources = make_inputs(tmp_path / "in", 3)
     (tmp_path / "out").mkdir()
-    killed_write = tmp_path / "out" / ".img01.aec.k1ll3d_.tmp"  # as a worker killed mid-write leaves it
-    not_ours = [tmp_path / "out" / name for name in (".img01.aecx.abc.tmp", ".notes.aec.abc.tmp", "img01.tmp")]
+    killed_write = tmp_path / "out" / temporary_name("img01.aec")  # as a worker killed mid-write leaves it
+    not_ours = [tmp_path / "out" / name for name in (temporary_name("img01.aecx"), temporary_name("notes.aec"),
+                                                      "img01.tmp", temporary_name("img01.aec") + "x")]
     for path in [killed_write, *not_ours]:
         path.write_bytes(b"partial")
     result = run("encode", tmp_path / "in", "-d", tmp_path / "out", "--jobs", "2")

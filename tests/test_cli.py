@@ -1,18 +1,25 @@
 """The command line, through subprocess as users run it."""
 
+import io
+import json
+import os
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import pytest
+from PIL import Image, ImageCms, features
 
 import aecodec
 from conftest import synthetic_photo
 
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "aecodec", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+def run(*args, cwd=None, umask=None, stdin=None, text=True):
+    return subprocess.run([sys.executable, "-m", "aecodec", *map(str, args)], capture_output=True, text=text,
+                          cwd=cwd, input=stdin, preexec_fn=None if umask is None else lambda: os.umask(umask))
 
 
 def make_images(folder: Path, count: int) -> list[Path]:
@@ -96,7 +103,7 @@ def test_decoded_pixels_match_api(tmp_path):
     image = synthetic_photo(40, 40, seed=11)
     (tmp_path / "a.aec").write_bytes(aecodec.encode(image, quality=70))
     assert run("decode", tmp_path / "a.aec").returncode == 0
-    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")),
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.aec.png")),
                                   np.asarray(aecodec.decode((tmp_path / "a.aec").read_bytes())))
 
 
@@ -108,3 +115,204 @@ def test_encode_effort(tmp_path):
     result = run("encode", source, "-e", "4", "-o", tmp_path / "e4.aec")
     assert result.returncode == 2 and "--effort" in result.stderr
     assert not (tmp_path / "e4.aec").exists()
+
+
+def test_outputs_get_the_umask_mode(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        target = tmp_path / f"u{umask:o}.aec"
+        assert run("encode", source, "-o", target, umask=umask).returncode == 0
+        assert stat.S_IMODE(target.stat().st_mode) == mode
+        decoded = tmp_path / f"u{umask:o}.png"
+        assert run("decode", target, "-o", decoded, umask=umask).returncode == 0
+        assert stat.S_IMODE(decoded.stat().st_mode) == mode
+
+
+def test_output_naming_a_folder_writes_into_it(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    (tmp_path / "existing").mkdir()
+    assert run("encode", source, "-o", tmp_path / "existing").returncode == 0
+    assert (tmp_path / "existing" / "img0.aec").is_file()
+    result = run("encode", source, "-o", f"{tmp_path / 'new'}{os.sep}")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["img0.aec"]
+    result = run("decode", tmp_path / "new" / "img0.aec", "-o", tmp_path / "existing")
+    assert result.returncode == 0 and (tmp_path / "existing" / "img0.png").is_file()
+
+
+def test_output_name_at_the_file_system_limit(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    target = tmp_path / ("a" * (limit - 4) + ".aec")
+    result = run("encode", source, "-o", target)
+    assert result.returncode == 0, result.stderr
+    assert target.is_file() and leftovers(tmp_path) == []
+
+
+# Runs the real command line with a signal sent to itself just before the temporary file is renamed:
+# the file has been written and the signal lands where an interrupted run would leave it behind.
+SIGNAL_AT_RENAME = """
+import os, signal, sys
+from aecodec.cli import main
+sig = getattr(signal, sys.argv[1])
+for name in ("link", "replace"):
+    def hooked(src, dst, *rest, _real=getattr(os, name), **kw):
+        if str(src).endswith(".tmp"):
+            os.kill(os.getpid(), sig)
+        return _real(src, dst, *rest, **kw)
+    setattr(os, name, hooked)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("name,code,word", [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")])
+@pytest.mark.parametrize("force", [False, True])
+def test_signal_between_write_and_rename_leaves_nothing(tmp_path, name, code, word, force):
+    (source,) = make_images(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["encode", str(source), "-o", str(out / "x.aec")] + (["--force"] if force else [])
+    result = subprocess.run([sys.executable, "-c", SIGNAL_AT_RENAME, name, *args], capture_output=True, text=True)
+    assert result.returncode == code, result.stderr
+    assert result.stderr.strip() == f"aecodec: {word}"
+    assert list(out.iterdir()) == []
+
+
+def test_numeric_options_are_validated_by_the_parser(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    cases = [("encode", "--threads", "0"), ("encode", "--threads", "-2"), ("encode", "--threads", "x"),
+             ("encode", "--bpp", "nan"), ("encode", "--bpp", "inf"), ("encode", "--bpp", "-1"),
+             ("encode", "-q", "0"), ("encode", "-q", "101"), ("encode", "-q", "nan"),
+             ("decode", "-q", "0"), ("decode", "--threads", "0")]
+    for command, option, value in cases:
+        result = run(command, source, option, value)
+        assert result.returncode == 2, (option, value)
+        assert f"argument {option}" in result.stderr and "Traceback" not in result.stderr, (option, value)
+    result = run("train", "--data", tmp_path, "--out", tmp_path / "t", "--lr", "nan")
+    assert result.returncode == 2 and "argument --lr" in result.stderr
+    assert leftovers(tmp_path) == [] and not list(tmp_path.glob("*.aec"))
+
+
+def test_two_inputs_with_one_output_name_fail_before_any_work(tmp_path):
+    first = make_images(tmp_path / "d1", 1)[0]
+    second = make_images(tmp_path / "d2", 1)[0]
+    result = run("encode", first, second, "-d", tmp_path / "out", "--force")
+    assert result.returncode == 1 and "would both be written to" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_pipes_round_trip_like_files(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    assert run("encode", source, "-o", tmp_path / "f.aec", "-q", "50").returncode == 0
+    assert run("decode", tmp_path / "f.aec", "-o", tmp_path / "f.png").returncode == 0
+    encoded = run("encode", "-", "-o", "-", "-q", "50", stdin=source.read_bytes(), text=False)
+    assert encoded.returncode == 0 and encoded.stdout == (tmp_path / "f.aec").read_bytes()
+    assert b"bpp" in encoded.stderr  # the summary goes to stderr when stdout carries data
+    decoded = run("decode", "-", "-o", "-", stdin=encoded.stdout, text=False)
+    assert decoded.returncode == 0 and decoded.stdout == (tmp_path / "f.png").read_bytes()
+    refused = run("decode", "-", stdin="", text=True)
+    assert refused.returncode == 1 and "needs -o" in refused.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.aec", "f.png", "img0.png"]
+
+
+def test_quiet_verbose_and_no_progress_bar_off_a_terminal(tmp_path):
+    make_images(tmp_path / "in", 2)
+    quiet = run("encode", tmp_path / "in", "-d", tmp_path / "q", "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    verbose = run("encode", tmp_path / "in", "-d", tmp_path / "v", "--verbose")
+    assert verbose.returncode == 0 and len(verbose.stdout.splitlines()) == 2 and "transform_s" in verbose.stdout
+    assert verbose.stderr == ""  # stderr is a pipe here: no progress bar, no carriage returns
+
+
+def _jpeg_with_metadata(path: Path) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "TestMake"
+    exif[0x0132] = "2024:05:06 07:08:09"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(synthetic_photo(48, 64)).save(path, quality=95, exif=exif, icc_profile=profile)
+    return profile
+
+
+@pytest.mark.parametrize("output", ["png", "jpg", "webp"])
+def test_metadata_survives_by_default_and_strip_drops_it(tmp_path, output):
+    profile = _jpeg_with_metadata(tmp_path / "photo.jpg")
+    assert run("encode", tmp_path / "photo.jpg", "-o", tmp_path / "kept.aec").returncode == 0
+    assert run("decode", tmp_path / "kept.aec", "-o", tmp_path / f"kept.{output}").returncode == 0
+    with Image.open(tmp_path / f"kept.{output}") as im:
+        exif = im.getexif()
+        assert (exif[0x010F], exif[0x0132]) == ("TestMake", "2024:05:06 07:08:09")
+        assert im.info["icc_profile"] == profile
+    assert run("encode", tmp_path / "photo.jpg", "-o", tmp_path / "none.aec", "--strip").returncode == 0
+    assert run("decode", tmp_path / "none.aec", "-o", tmp_path / f"none.{output}").returncode == 0
+    with Image.open(tmp_path / f"none.{output}") as im:
+        assert not im.getexif() and not im.info.get("icc_profile")
+    assert run("encode", tmp_path / "photo.jpg", "-o", tmp_path / "icc.aec", "--strip-exif").returncode == 0
+    assert aecodec.info(tmp_path / "icc.aec").metadata == ("icc",)
+
+
+def test_decode_to_lossy_formats_takes_a_quality(tmp_path):
+    data = aecodec.encode(synthetic_photo(48, 64), quality=70)
+    (tmp_path / "a.aec").write_bytes(data)
+    for quality in (30, 95):
+        assert run("decode", tmp_path / "a.aec", "-o", tmp_path / f"q{quality}.jpg", "-q", quality).returncode == 0
+        expected = io.BytesIO()
+        aecodec.decode(data).save(expected, format="JPEG", quality=quality)
+        assert (tmp_path / f"q{quality}.jpg").read_bytes() == expected.getvalue()
+    assert (tmp_path / "q30.jpg").stat().st_size < (tmp_path / "q95.jpg").stat().st_size
+
+
+def test_decode_without_output_never_aims_at_the_source_image(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    original = source.read_bytes()
+    assert run("encode", source).returncode == 0
+    for extra in ([], ["--force"]):
+        result = run("decode", tmp_path / "img0.aec", *extra)
+        assert result.returncode == 0 and "img0.aec.png" in result.stdout
+    assert source.read_bytes() == original
+    assert run("decode", tmp_path / "img0.aec", "-d", tmp_path / "out", "--format", "webp").returncode == 0
+    assert Image.open(tmp_path / "out" / "img0.webp").format == "WEBP"
+
+
+def test_recursive_folders_and_every_readable_format(tmp_path):
+    make_images(tmp_path / "in", 1)
+    sub = tmp_path / "in" / "sub"
+    sub.mkdir()
+    formats = ["webp", "tiff"] + (["avif"] if features.check("avif") else [])
+    for ext in formats:
+        Image.fromarray(synthetic_photo(32, 32)).save(sub / f"pic_{ext}.{ext}")
+    (sub / "notes.txt").write_text("not an image")
+    flat = run("encode", tmp_path / "in", "-d", tmp_path / "flat")
+    assert flat.returncode == 0 and [p.name for p in (tmp_path / "flat").iterdir()] == ["img0.aec"]
+    deep = run("encode", "-r", tmp_path / "in", "-d", tmp_path / "deep")
+    assert deep.returncode == 0, deep.stderr
+    assert sorted(str(p.relative_to(tmp_path / "deep")) for p in (tmp_path / "deep").rglob("*.aec")) == sorted(
+        ["img0.aec"] + [f"sub/pic_{ext}.aec" for ext in formats])
+
+
+INFO_WITHOUT_TORCH = """
+import sys
+from aecodec.cli import main
+code = main(sys.argv[1:])
+assert "torch" not in sys.modules, "torch was imported"
+sys.exit(code)
+"""
+
+
+def test_info_one_line_per_file_json_checksum_and_no_torch(tmp_path):
+    make_images(tmp_path, 2)
+    assert run("encode", tmp_path, "-d", tmp_path).returncode == 0
+    good = sorted(tmp_path.glob("*.aec"))
+    truncated = tmp_path / "cut.aec"
+    truncated.write_bytes(good[0].read_bytes()[:-20])
+    result = subprocess.run([sys.executable, "-c", INFO_WITHOUT_TORCH, "info", *map(str, good), str(truncated)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all("64x48 RGB" in line and "checksum ok" in line for line in lines)
+    assert "cut.aec" in result.stderr and "checksum" in result.stderr
+    as_json = subprocess.run([sys.executable, "-c", INFO_WITHOUT_TORCH, "info", "--json", *map(str, good)],
+                             capture_output=True, text=True)
+    assert as_json.returncode == 0, as_json.stderr
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["file"] for r in records] == [str(p) for p in good]
+    assert all(r["width"] == 64 and r["height"] == 48 and r["file_size"] > 0 for r in records)
