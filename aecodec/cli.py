@@ -9,9 +9,9 @@ Ctrl-C and SIGTERM end with one line, exit 130/143, and leave no partial output 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import json
-import math
 import os
 import signal
 import sys
@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from aecodec.argtypes import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
 from aecodec.outputs import OutputExistsError, write_atomically
 
 STDIO = "-"  # as an input: read stdin; as an output: write stdout
@@ -130,14 +131,31 @@ def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> 
 
     started = time.perf_counter()
     strip = METADATA_KINDS if args.strip else [k for k in METADATA_KINDS if getattr(args, f"strip_{k}")]
-    data = codec.encode(_read_input(source), quality=args.quality, target_bpp=args.bpp, effort=args.effort,
-                        strip=strip)
+    with _refinement_progress(source, args):
+        data = codec.encode(_read_input(source), quality=args.quality, target_bpp=args.bpp, effort=args.effort,
+                            strip=strip)
     _write_output(target, data, args.force)
     header = info(data)
     kept = f", kept {'+'.join(header.metadata)}" if header.metadata else ""
     return (f"{source} -> {target}: {header.width}x{header.height} {header.mode}, {_human_size(len(data))}, "
             f"{header.bpp:.3f} bpp, q={header.quality:.1f}{kept}, {time.perf_counter() - started:.2f} s"
             f"{_timings(codec, args)}")
+
+
+@contextlib.contextmanager
+def _refinement_progress(source: Path, args: argparse.Namespace):
+    """A progress line for the refinement steps of one image (effort >= 1 takes seconds to minutes),
+    shown only on a terminal."""
+    if args.effort < 1 or args.quiet or not sys.stderr.isatty():
+        yield
+        return
+    from tqdm import tqdm
+
+    from aecodec.refine import reporting_steps
+
+    with tqdm(desc=f"{source.name}: refining", unit="step", file=sys.stderr, leave=False) as bar:
+        with reporting_steps(lambda: bar.update(1)):
+            yield
 
 
 def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
@@ -293,36 +311,6 @@ def _run_bench(argv: list[str]) -> int:
     return bench_main(argv)
 
 
-def _number(kind: type, low: float | None = None, high: float | None = None, low_open: bool = False):
-    """An argparse type: a finite ``kind`` within [low, high] (or (low, high] with ``low_open``)."""
-    if low is None:
-        wanted = "a number" if kind is float else "an integer"
-    elif high is not None:
-        wanted = f"in [{low:g}, {high:g}]"
-    else:
-        wanted = f"> {low:g}" if low_open else f">= {low:g}"
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'a number' if kind is float else 'an integer'}")
-        if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) or (
-                high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text!r} must be {wanted}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in its messages
-    return parse
-
-
-QUALITY = _number(float, 1, 100)
-POSITIVE = _number(float, 0, low_open=True)
-NON_NEGATIVE = _number(float, 0)
-POSITIVE_INT = _number(int, 1)
-NON_NEGATIVE_INT = _number(int, 0)
-
-
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc = sub.add_parser("encode", help="compress images to .aec")
     enc.add_argument("inputs", nargs="+", metavar="IN",
@@ -337,7 +325,7 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
         enc.add_argument(f"--strip-{kind}", action="store_true", help=f"drop {label} (kept by default)")
     dec = sub.add_parser("decode", help="decompress .aec files (format from the output extension, PNG default)")
     dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders, globs, or - for stdin")
-    dec.add_argument("-q", "--quality", type=_number(int, 1, 100), default=DEFAULT_DECODE_QUALITY,
+    dec.add_argument("-q", "--quality", type=number(int, 1, 100), default=DEFAULT_DECODE_QUALITY,
                      help=f"quality of lossy output formats (JPEG, WebP, AVIF), 1..100 (default {DEFAULT_DECODE_QUALITY})")
     dec.add_argument("--format", metavar="EXT",
                      help="output format by extension (png, jpg, webp...), for -d, stdout and default names")
@@ -407,9 +395,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=["hyperprior", "context"], default=default["model"],
                    help="hyperprior: model 1; context: model 2 (context entropy model; start it with "
                         "--init-weights from model 1's weights)")
-    p.add_argument("--context-lr-scale", type=float, default=default["context_lr_scale"],
+    p.add_argument("--context-lr-scale", type=POSITIVE, default=default["context_lr_scale"],
                    help="model 2's context networks learn at --lr times this")
-    p.add_argument("--transforms-from-step", type=int, default=default["transforms_from_step"],
+    p.add_argument("--transforms-from-step", type=NON_NEGATIVE_INT, default=default["transforms_from_step"],
                    help="model 2: keep model 1's parts frozen before this step (train the context first)")
     p.add_argument("--keep-snapshots", action="store_true",
                    help="keep a copy of the weights at every checkpoint in OUT/snapshots/ (to compare runs)")

@@ -20,6 +20,10 @@ training photos, 30 steps cut the rate by 1.0% at qualities 10, 50 and 90 with t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from contextvars import ContextVar
+
 import torch
 
 from .nn.model import HyperpriorModel, round_ste
@@ -46,6 +50,26 @@ HYPER_STRIDE = HyperpriorModel.STRIDE // LATENT_STRIDE  # latent elements per hy
 HYPER_LEARNING_RATE = 0.05
 HYPER_TILE = 32
 HYPER_MARGIN = 2
+
+
+# Who hears about each optimizer step (the command line's per-image progress); set with reporting_steps.
+_step_listener: ContextVar[Callable[[], None] | None] = ContextVar("aecodec_refine_steps", default=None)
+
+
+@contextlib.contextmanager
+def reporting_steps(listener: Callable[[], None]):
+    """Calls ``listener()`` after every refinement step (latent and hyper-latent) run inside the block."""
+    token = _step_listener.set(listener)
+    try:
+        yield
+    finally:
+        _step_listener.reset(token)
+
+
+def _step_done() -> None:
+    listener = _step_listener.get()
+    if listener is not None:
+        listener()
 
 
 def check_effort(effort) -> int:
@@ -117,6 +141,7 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            _step_done()
             if step % EVALUATE_EVERY == 0 or step == steps:
                 with torch.no_grad():
                     y = current().detach().clone()
@@ -228,6 +253,7 @@ def _refine_hyper_window(model: HyperpriorModel, y: torch.Tensor, z_start: torch
         optimizer.zero_grad(set_to_none=True)
         bits.backward()
         optimizer.step()
+        _step_done()
         if step % EVALUATE_EVERY == 0 or step == steps:
             with torch.no_grad():
                 candidate = torch.where(inside, torch.round(free), context)

@@ -316,3 +316,40 @@ def test_info_one_line_per_file_json_checksum_and_no_torch(tmp_path):
     records = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert [r["file"] for r in records] == [str(p) for p in good]
     assert all(r["width"] == 64 and r["height"] == 48 and r["file_size"] > 0 for r in records)
+
+
+def run_on_terminal(*args):
+    """Runs the command line with stderr on a pseudo-terminal; returns (exit code, stdout, terminal text)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
+    process = subprocess.Popen([sys.executable, "-m", "aecodec", *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    stdout = process.stdout.read().decode()
+    process.wait()
+    os.close(master)
+    return process.returncode, stdout, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_on_a_terminal_per_file_and_per_refined_image(tmp_path):
+    make_images(tmp_path / "in", 2)
+    code, stdout, terminal = run_on_terminal("encode", tmp_path / "in", "-d", tmp_path / "out", "-e", "1")
+    assert code == 0 and len(stdout.splitlines()) == 2
+    assert "2/2" in terminal and "file" in terminal  # the bar over files
+    assert "img0.png: refining" in terminal and "step" in terminal  # the refinement steps of each image
+    code, _, terminal = run_on_terminal("encode", tmp_path / "in", "-d", tmp_path / "quiet", "--quiet")
+    assert code == 0 and terminal == ""

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from aecodec.argtypes import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT
+
 DIGITS = "digits"
 # Same as aecodec.classic.models.TYPES (checked by a test); repeated so that building the parser
 # does not import torch.
@@ -19,34 +21,34 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
         help="'digits' (scikit-learn's 8x8 digits), 'patches' (photos in ../shared/data/train) or a folder "
         "of images to cut patches from" + ("" if default else " (default: what the model was trained on)"),
     )
-    p.add_argument("--patch", type=int, default=None, help="patch side for image folders (default 8)")
-    p.add_argument("--n-patches", type=int, default=4000, help="patches drawn from an image folder")
+    p.add_argument("--patch", type=POSITIVE_INT, default=None, help="patch side for image folders (default 8)")
+    p.add_argument("--n-patches", type=POSITIVE_INT, default=4000, help="patches drawn from an image folder")
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (unset options take the type's defaults)")
     g.add_argument("--type", choices=TYPES, default="undercomplete")
-    g.add_argument("--code-dim", type=int)
+    g.add_argument("--code-dim", type=POSITIVE_INT)
     g.add_argument("--hidden", help="comma-separated hidden layer sizes, e.g. 128,64 ('' for none)")
     g.add_argument("--channels", help="conv: comma-separated channels of the stride-2 convolutions")
     g.add_argument("--loss", dest="recon_loss", choices=["mse", "bce"])
     g.add_argument("--code-activation", choices=["identity", "relu", "sigmoid"])
-    g.add_argument("--dropout", type=float)
-    g.add_argument("--l1-weight", type=float, help="L1 penalty on the weights")
-    g.add_argument("--l2-weight", type=float, help="L2 penalty on the weights")
+    g.add_argument("--dropout", type=FRACTION)
+    g.add_argument("--l1-weight", type=NON_NEGATIVE, help="L1 penalty on the weights")
+    g.add_argument("--l2-weight", type=NON_NEGATIVE, help="L2 penalty on the weights")
     g.add_argument("--sparsity", choices=["l1", "kl"])
-    g.add_argument("--sparsity-weight", type=float)
-    g.add_argument("--sparsity-target", type=float)
-    g.add_argument("--contractive-weight", type=float)
+    g.add_argument("--sparsity-weight", type=NON_NEGATIVE)
+    g.add_argument("--sparsity-target", type=FRACTION)
+    g.add_argument("--contractive-weight", type=NON_NEGATIVE)
     g.add_argument("--noise", choices=["gaussian", "mask"], help="denoising AE: training corruption")
-    g.add_argument("--noise-level", type=float)
-    g.add_argument("--beta", type=float, help="VAE: weight of the KL term")
+    g.add_argument("--noise-level", type=NON_NEGATIVE)
+    g.add_argument("--beta", type=NON_NEGATIVE, help="VAE: weight of the KL term")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=120)
-    t.add_argument("--batch", type=int, default=64)
-    t.add_argument("--lr", type=float, default=3e-3)
+    t.add_argument("--epochs", type=POSITIVE_INT, default=120)
+    t.add_argument("--batch", type=POSITIVE_INT, default=64)
+    t.add_argument("--lr", type=POSITIVE, default=3e-3)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=1, help="torch threads")
+    t.add_argument("--threads", type=POSITIVE_INT, default=1, help="torch threads")
 
 
 _CONFIG_KEYS = (
@@ -90,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--model", required=True, help="folder written by 'classic train'")
     _add_data_options(d, None)
     d.add_argument("--noise", choices=["gaussian", "mask"], default="gaussian")
-    d.add_argument("--noise-level", type=float, default=0.2)
+    d.add_argument("--noise-level", type=NON_NEGATIVE, default=0.2)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--plot", default="", help="save clean/noisy/denoised examples to this PNG")
 
