@@ -261,16 +261,6 @@ def _fail(message) -> int:
     return 1
 
 
-def _release_of(header) -> str | None:
-    """The release that shipped the file's weights, where this build's release table knows it."""
-    try:
-        from aecodec import releases
-    except ImportError:
-        return None
-    lookup = getattr(releases, "release_of", None)
-    return lookup(header.model_id, header.fingerprint) if lookup else None
-
-
 def _run_info(args: argparse.Namespace) -> int:
     """One line (or one JSON object) per file; reads header, section table and checksum, never torch."""
     from aecodec.errors import AecodecError
@@ -289,12 +279,11 @@ def _run_info(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"file": str(source), "error": str(exc)}))
             continue
-        release = _release_of(h)
         if args.json:
-            print(json.dumps({"file": str(source), **h.as_dict(), "release": release}))
+            print(json.dumps({"file": str(source), **h.as_dict()}))
             continue
         extras = "".join([", alpha" if h.has_alpha else "", f", {'+'.join(h.metadata)}" if h.metadata else ""])
-        made_by = release or f"model {h.model_id} ({h.model_name or 'unknown'}) weights {h.fingerprint}"
+        made_by = f"model {h.model_id} ({h.model_name or 'unknown'}) weights {h.fingerprint}"
         print(f"{source}: {h.width}x{h.height} {h.mode}, quality {h.quality:.1f}, {h.file_size} bytes, "
               f"{h.bpp:.3f} bpp, {made_by}, format v{h.format_version}{extras}, checksum ok")
     return status
