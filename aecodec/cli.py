@@ -315,7 +315,8 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     dec = sub.add_parser("decode", help="decompress .aec files (format from the output extension, PNG default)")
     dec.add_argument("inputs", nargs="+", metavar="IN", help=".aec files, folders, globs, or - for stdin")
     dec.add_argument("-q", "--quality", type=number(int, 1, 100), default=DEFAULT_DECODE_QUALITY,
-                     help=f"quality of lossy output formats (JPEG, WebP, AVIF), 1..100 (default {DEFAULT_DECODE_QUALITY})")
+                     help="quality of lossy output formats (JPEG, WebP, AVIF), 1..100 "
+                          f"(default {DEFAULT_DECODE_QUALITY})")
     dec.add_argument("--format", metavar="EXT",
                      help="output format by extension (png, jpg, webp...), for -d, stdout and default names")
     for p in (enc, dec):
@@ -368,7 +369,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="step from which the learning rate drops 10x (0: never)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default["device"])
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default["precision"])
-    p.add_argument("--threads", type=NON_NEGATIVE_INT, default=default["threads"], help="torch threads (0: torch's default)")
+    p.add_argument("--threads", type=NON_NEGATIVE_INT, default=default["threads"],
+                   help="torch threads (0: torch's default)")
     p.add_argument("--seed", type=int, default=default["seed"])
     p.add_argument("--eval-dir", default="", help="folder evaluated periodically (estimated bpp, PSNR)")
     p.add_argument("--eval-every-min", type=POSITIVE, default=default["eval_every_min"])
@@ -378,7 +380,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout-every", type=NON_NEGATIVE_INT, default=default["holdout_every"],
                    help="leave every n-th image (by name) out of training, for evaluation (0: use all)")
     # Long names only: torchrun would take an abbreviation like --n for one of its own options.
-    p.add_argument("--channels", dest="n", type=POSITIVE_INT, default=default["n"], help="channels of the transforms (N)")
+    p.add_argument("--channels", dest="n", type=POSITIVE_INT, default=default["n"],
+                   help="channels of the transforms (N)")
     p.add_argument("--latent-channels", dest="m", type=POSITIVE_INT, default=default["m"],
                    help="channels of the latent (M)")
     p.add_argument("--model", choices=["hyperprior", "context"], default=default["model"],
