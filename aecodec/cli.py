@@ -204,6 +204,9 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
         if sum(str(s) == STDIO for s, _ in sources) > 1:
             raise CliError("stdin can be read only once")
         targets = plan_outputs(sources, args, out_suffix)
+        if args.command == "decode":  # an unwritable output format is found before any decoding
+            for target in targets:
+                _format_for(target, args.format)
         if args.jobs or args.scheduler:
             if any(str(p) == STDIO for p in [*(s for s, _ in sources), *targets]):
                 raise CliError("- (stdin or stdout) cannot be used with --jobs or --scheduler")

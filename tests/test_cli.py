@@ -271,6 +271,9 @@ def test_decode_without_output_never_aims_at_the_source_image(tmp_path):
     assert source.read_bytes() == original
     assert run("decode", tmp_path / "img0.aec", "-d", tmp_path / "out", "--format", "webp").returncode == 0
     assert Image.open(tmp_path / "out" / "img0.webp").format == "WEBP"
+    bad = run("decode", tmp_path / "img0.aec", "-o", tmp_path / "x.nope")
+    assert bad.returncode == 1 and "unknown output format '.nope'" in bad.stderr
+    assert not (tmp_path / "x.nope").exists()
 
 
 def test_recursive_folders_and_every_readable_format(tmp_path):
