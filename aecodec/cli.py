@@ -441,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         print("aecodec: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
     except BrokenPipeError:  # the reader of stdout went away (e.g. | head): not worth a traceback
-        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a complaint when Python exits
+        print("aecodec: error: stdout was closed", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
