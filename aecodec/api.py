@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aecodec import container, models
+from aecodec import container, models, releases
 from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
@@ -150,31 +150,28 @@ class Codec:
         """Decodes an .aec file to a PIL image; the arguments are those of ``aecodec.decode``."""
         parsed = container.parse(read_bytes(data), self.max_pixels)
         header = parsed.header
-        self._check_model(header)
-        self.engine.timings = Timings()
+        engine = self._engine_for(header)
+        engine.timings = Timings()
         coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
         with torch_threads(self.threads):
-            rgb = self.engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
+            rgb = engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
                                             container.SCALE_RULE_OF_VERSION[header.version])
         alpha = None
         if header.mode in ("RGBA", "LA"):
             if container.ALPHA not in parsed.sections:
                 raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
             alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
-        self.last_timings = self.engine.timings.as_dict()
+        self.last_timings = engine.timings.as_dict()
         metadata = (parsed.sections.get(tag) for tag in container.METADATA_SECTIONS)
         return from_planar(rgb, header.mode, alpha, *metadata)
 
-    def _check_model(self, header: container.Header) -> None:
-        if header.model_id != self.model_id:
-            models.entry(header.model_id)  # unknown ids get their own message
-            raise ModelMismatchError(
-                f"file was made by model {header.model_id}, this codec holds model {self.model_id}")
-        if header.fingerprint != self.engine.fingerprint_bytes:
-            raise ModelMismatchError(
-                f"file was made by weights {header.fingerprint.hex()} of model {header.model_id}, "
-                f"but the loaded weights are {self.engine.fingerprint_bytes.hex()}: use the aecodec "
-                "version (or weights file) that wrote it")
+    def _engine_for(self, header: container.Header) -> CodecEngine:
+        """The loaded engine if the file names its weights, else the package's weights for the file's
+        model and fingerprint (any release's, or the development ones); ModelMismatchError if none."""
+        if header.model_id == self.model_id and header.fingerprint == self.engine.fingerprint_bytes:
+            return self.engine
+        path = releases.weights_path(header.model_id, header.fingerprint)
+        return models.load_engine(header.model_id, str(path), self._precision)
 
 
 def _check_quality(quality: float) -> float:
@@ -187,13 +184,13 @@ def _check_quality(quality: float) -> float:
     return q
 
 
-_default_codecs: dict[int, Codec] = {}
+_default_codecs: dict[tuple[int, Path | None], Codec] = {}
 
 
-def _codec_for(model_id: int) -> Codec:
-    if model_id not in _default_codecs:
-        _default_codecs[model_id] = Codec(model_id)
-    return _default_codecs[model_id]
+def _codec_for(model_id: int, weights: Path | None = None) -> Codec:
+    if (model_id, weights) not in _default_codecs:
+        _default_codecs[model_id, weights] = Codec(model_id, weights=weights)
+    return _default_codecs[model_id, weights]
 
 
 def _apply_metadata_options(planar: PlanarImage, strip: bool | Iterable[str],
@@ -255,5 +252,4 @@ def decode(data) -> Image.Image:
     """
     data = read_bytes(data)
     header = container.parse_header(data, max_image_pixels())
-    models.entry(header.model_id)
-    return _codec_for(header.model_id).decode(data)
+    return _codec_for(header.model_id, releases.weights_path(header.model_id, header.fingerprint)).decode(data)

@@ -286,7 +286,7 @@ def _run_info(args: argparse.Namespace) -> int:
             print(json.dumps({"file": str(source), **h.as_dict()}))
             continue
         extras = "".join([", alpha" if h.has_alpha else "", f", {'+'.join(h.metadata)}" if h.metadata else ""])
-        made_by = f"model {h.model_id} ({h.model_name or 'unknown'}) weights {h.fingerprint}"
+        made_by = str(h.origin)  # model, weights, and the release that shipped them (or "development")
         print(f"{source}: {h.width}x{h.height} {h.mode}, quality {h.quality:.1f}, {h.file_size} bytes, "
               f"{h.bpp:.3f} bpp, {made_by}, format v{h.format_version}{extras}, checksum ok")
     return status

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from aecodec import container, models
+from aecodec import container, releases
 
 
 def max_image_pixels() -> int | None:
@@ -56,6 +56,8 @@ class ImageInfo:
     file_size: int
     has_exif: bool = False
     has_xmp: bool = False
+    release: str | None = None  # the release whose weights wrote the file (see aecodec.releases)
+    development: bool = False  # written by development weights this package holds (no release)
 
     @property
     def bpp(self) -> float:
@@ -66,6 +68,12 @@ class ImageInfo:
         """The metadata kinds the file carries, among "exif", "icc" and "xmp"."""
         present = {"exif": self.has_exif, "icc": self.has_icc_profile, "xmp": self.has_xmp}
         return tuple(kind for kind, there in present.items() if there)
+
+    @property
+    def origin(self) -> releases.WeightsOrigin:
+        """The model and weights that wrote the file and their release; str() describes it in one line."""
+        return releases.WeightsOrigin(self.model_id, self.model_name, self.fingerprint, self.release,
+                                      self.development)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "bpp": round(self.bpp, 6), "metadata": list(self.metadata)}
@@ -80,10 +88,11 @@ def info(data) -> ImageInfo:
     data = read_bytes(data)
     parsed = container.parse(data, max_image_pixels())
     h = parsed.header
-    known = models.REGISTRY.get(h.model_id)
+    origin = releases.describe(h.model_id, h.fingerprint)
     return ImageInfo(
         width=h.width, height=h.height, mode=h.mode, quality=round(h.quality, 4), model_id=h.model_id,
-        model_name=known.name if known else None, fingerprint=h.fingerprint.hex(), format_version=h.version,
+        model_name=origin.model_name, fingerprint=h.fingerprint.hex(), format_version=h.version,
         has_alpha=h.has_alpha, has_icc_profile=h.has_icc_profile, file_size=len(data),
         has_exif=container.EXIF in parsed.sections, has_xmp=container.XMP in parsed.sections,
+        release=origin.release, development=origin.development,
     )

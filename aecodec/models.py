@@ -15,7 +15,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class ModelEntry:
     model_id: int
     name: str
-    filename: str
+    filename: str  # the development weights (where training ships); released ones: aecodec.releases
 
     @property
     def path(self) -> Path:
@@ -38,15 +38,22 @@ def entry(model_id: int) -> ModelEntry:
         raise ModelMismatchError(f"file was made by model id {model_id}, unknown to this aecodec (knows {known})") from None
 
 
-@functools.lru_cache(maxsize=4)
 def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None, precision: str = "auto"):
-    """A ready-to-code engine for a registered model (cached), or for an explicit weights file."""
+    """A ready-to-code engine (cached) for an explicit weights file, or for the weights this build
+    encodes ``model_id`` with (see ``aecodec.releases.encoder_weights``)."""
+    from aecodec.releases import encoder_weights
+
+    return _load_engine(model_id, str(weights_path or encoder_weights(model_id)), precision)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_engine(model_id: int, weights_path: str, precision: str):
     from aecodec.context_engine import ContextEngine
     from aecodec.engine import CodecEngine
     from aecodec.nn.context_model import ContextModel
     from aecodec.nn.store import load_weights
 
-    path = Path(weights_path) if weights_path else entry(model_id).path
+    path = Path(weights_path)
     if not path.exists():
         raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
     model, meta = load_weights(path)

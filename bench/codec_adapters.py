@@ -189,11 +189,11 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
 
     def versions() -> dict[str, str]:
         import aecodec as ae
-        from aecodec.models import entry
         from aecodec.nn.store import read_metadata, short_fingerprint
+        from aecodec.releases import encoder_weights
 
         # The weights decide the curve: name them, so a results file says which model it measured.
-        weights = read_metadata(entry(model()).path)
+        weights = read_metadata(encoder_weights(model()))
         return {"aecodec": str(getattr(ae, "__version__", "unknown")),
                 "aecodec-weights": f"{short_fingerprint(weights)} (step {weights.get('steps', '?')})"}
 
