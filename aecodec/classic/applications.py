@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from aecodec.classic import regularizers as R
+from aecodec.classic.extras import require
 from aecodec.classic.corruption import corrupt
 from aecodec.classic.models import Autoencoder
 from aecodec.classic.training import evaluating
@@ -67,6 +68,7 @@ def compare_with_pca(
 
     kNN accuracies (k neighbours, fitted on the train codes) are computed when labels are given.
     """
+    require("sklearn", "comparing codes with PCA")
     from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -97,6 +99,7 @@ def anomaly_scores(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
 
 def roc_auc(normal_scores: np.ndarray, anomaly_scores_: np.ndarray) -> float:
     """Area under the ROC curve for separating anomalies (positives) from normals by score."""
+    require("sklearn", "ROC-AUC")
     from sklearn.metrics import roc_auc_score
 
     y = np.r_[np.zeros(len(normal_scores)), np.ones(len(anomaly_scores_))]

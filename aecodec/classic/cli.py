@@ -192,10 +192,12 @@ def run(args: argparse.Namespace) -> int:
     """Handle ``aecodec classic ...``; returns the exit code."""
     import torch
 
+    from aecodec.classic.extras import MissingExtraError
+
     torch.set_num_threads(max(1, getattr(args, "threads", 1)))
     handlers = {"train": _train, "embed": _embed, "anomaly": _anomaly, "denoise": _denoise}
     try:
         return handlers[args.classic_command](args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, MissingExtraError) as exc:
         print(f"aecodec classic: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from aecodec.classic.extras import require
+
 # /work/main/aecodec/classic/data.py -> /work/main/../shared/data/train
 DEFAULT_PATCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "train"
 
@@ -25,6 +27,7 @@ class Split:
 
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0) -> Split:
     """scikit-learn's 1797 8x8 digits scaled to [0, 1], split stratified by label."""
+    require("sklearn", "the digits data set")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

@@ -9,8 +9,9 @@ import torch
 
 def save_image_rows(path: str | Path, rows: list[torch.Tensor], labels: list[str]) -> None:
     """Save a grid with one row of grayscale images (N, 1, H, W) per entry of ``rows``."""
-    import matplotlib
+    from aecodec.classic.extras import require
 
+    matplotlib = require("matplotlib", "plotting")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
