@@ -348,7 +348,7 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
                            add_help=False)
     bench.add_argument("args", nargs=argparse.REMAINDER, help="rd|speed and their options (see bench/README.md)")
     demo = sub.add_parser("demo", help="compress and decompress one image; print bpp and PSNR next to JPEG")
-    demo.add_argument("image", nargs="?", help="image file (default: a Kodak image from ../shared/data)")
+    demo.add_argument("image", nargs="?", help="image file (default: a Kodak image from ../shared/data, else a sample in the package)")
     demo.add_argument("-q", "--quality", type=QUALITY, default=75.0)
 
 

@@ -10,7 +10,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "kodak" / "kodim23.png"
+# A Kodak image when the data folder sits beside a source checkout, else the package's own sample.
+KODAK_SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "kodak" / "kodim23.png"
+
+
+def default_image() -> Path:
+    """The image ``aecodec demo`` compresses when given none."""
+    if KODAK_SAMPLE.exists():
+        return KODAK_SAMPLE
+    from importlib.resources import files
+
+    return Path(str(files("aecodec") / "data" / "sample.png"))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -33,9 +43,9 @@ def jpeg_at_size(rgb: np.ndarray, max_bytes: int) -> tuple[bytes, int]:
 def run(image_path: str | None, quality: float) -> int:
     import aecodec
 
-    path = Path(image_path) if image_path else SAMPLE
+    path = Path(image_path) if image_path else default_image()
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: pass an image path (the default sample is a Kodak image in ../shared)")
+        raise FileNotFoundError(f"{path} not found: pass an image path")
     rgb = np.asarray(Image.open(path).convert("RGB"))
     pixels = rgb.shape[0] * rgb.shape[1]
     codec = aecodec.Codec()
