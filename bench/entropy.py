@@ -15,14 +15,12 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from importlib import metadata
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from aecodec.entropy import default_gaussian_coder  # noqa: E402
+from aecodec.entropy import default_gaussian_coder
 
 SHAPES = [(1, 192, 32, 48), (1, 320, 64, 96)]
 

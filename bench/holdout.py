@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 from aecodec.training.data import list_images, split_holdout
 from bench import rd

@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 from bench import sysinfo
 from bench.bdrate import bd_rate
