@@ -16,13 +16,13 @@ import json
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 import torch
 
-from aecodec.models import REGISTRY
 from aecodec.nn.store import load_weights, read_metadata, short_fingerprint
+from aecodec.releases import encoder_weights
 from aecodec.training.data import list_images, split_holdout
 from aecodec.training.evaluate import evaluate_images
 from bench import sysinfo
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     target = args.cpu_seconds or min(snaps[-1][0] for snaps in found.values())
     chosen = {run: min(snaps, key=lambda s: abs(s[0] - target))[1] for run, snaps in found.items()}
 
-    reference = curve(REGISTRY[1].path, held_out)
+    reference = curve(encoder_weights(1), held_out)
     arms = {}
     for run, path in chosen.items():
         result = curve(path, held_out)

@@ -4,7 +4,6 @@ change, every weights file is released or development, and the version agrees ev
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from importlib.metadata import version as installed_version
@@ -17,6 +16,7 @@ from PIL import Image
 import aecodec
 from aecodec import models, releases
 from aecodec.errors import ModelMismatchError
+from conftest import PRECISIONS, TINY_MODEL
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "releases"
@@ -24,7 +24,6 @@ MANIFEST = json.loads((GOLDEN / "golden.json").read_text())
 CHANGELOG = REPO / "CHANGELOG.md"
 # bf16 moves reconstructions by hundredths of a dB; a released file must stay this close to its fp32 decode.
 BF16_PSNR_TOLERANCE_DB = 0.02
-PRECISIONS = tuple(p for p in os.environ.get("AECODEC_TEST_PRECISIONS", "fp32,bf16").split(",") if p)
 VERSION_HEADING = re.compile(r"^## (\d+\.\d+\.\d+(?:\.dev\d+)?) \((\d{4}-\d{2}-\d{2}|unreleased)\)$", re.M)
 
 
@@ -131,8 +130,6 @@ def test_info_names_release(tmp_path, capsys):
 @pytest.fixture
 def development_weights(tmp_path, monkeypatch):
     """A weights folder holding the released weights and, as model 1's development weights, the tiny model."""
-    from conftest import TINY_MODEL
-
     folder = tmp_path / "weights"
     folder.mkdir()
     for _, weights in releases.released_weights().values():
