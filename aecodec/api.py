@@ -171,7 +171,11 @@ class Codec:
         if header.model_id == self.model_id and header.fingerprint == self.engine.fingerprint_bytes:
             return self.engine
         path = releases.weights_path(header.model_id, header.fingerprint)
-        return models.load_engine(header.model_id, str(path), self._precision)
+        engine = models.load_engine(header.model_id, str(path), self._precision)
+        if engine.fingerprint_bytes != header.fingerprint:  # a file whose metadata names other weights
+            raise ModelMismatchError(f"file was made by weights {header.fingerprint.hex()} of model "
+                                     f"{header.model_id}, but {path.name} holds {engine.fingerprint[:16]}")
+        return engine
 
 
 def _check_quality(quality: float) -> float:

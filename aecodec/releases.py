@@ -99,7 +99,14 @@ def development_fingerprint(model_id: int) -> str | None:
     from safetensors import safe_open  # the numpy view: aecodec info must not import torch
 
     with safe_open(str(path), framework="numpy") as weights:
-        return (weights.metadata() or {}).get("fingerprint")
+        fingerprint = (weights.metadata() or {}).get("fingerprint")
+    if fingerprint is None:  # written by something other than aecodec.nn.store.save_weights
+        from safetensors.torch import load_file
+
+        from aecodec.nn.store import state_fingerprint
+
+        fingerprint = state_fingerprint(load_file(str(path)))
+    return fingerprint
 
 
 def encoder_weights(model_id: int) -> Path:

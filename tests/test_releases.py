@@ -163,3 +163,21 @@ def test_weights_no_release_shipped_are_reported():
     with pytest.raises(ModelMismatchError, match="unknown to this aecodec"):
         releases.weights_path(999, "16d826d308a7d181")
     assert "unknown to this aecodec" in str(releases.describe(999, "16d826d308a7d181"))
+
+
+def test_weights_whose_metadata_lies_are_refused(development_weights, photo):
+    """The lookup trusts a file's recorded fingerprint, the decoder checks it against the tensors."""
+    from safetensors.torch import load_file, save_file
+
+    from aecodec import container
+    from aecodec.nn.store import read_metadata
+
+    claimed = "ff" * 32
+    save_file(load_file(str(TINY_MODEL)), str(development_weights),
+              metadata={**read_metadata(TINY_MODEL), "fingerprint": claimed})
+    parsed = container.parse(aecodec.Codec(weights=TINY_MODEL, precision="fp32").encode(photo, quality=50))
+    parsed.header.fingerprint = bytes.fromhex(claimed[:16])
+    data = container.serialize(parsed)
+    assert aecodec.info(data).development
+    with pytest.raises(ModelMismatchError, match=f"{claimed[:16]} of model 1, but .* holds"):
+        aecodec.Codec(weights=TINY_MODEL, precision="fp32").decode(data)
