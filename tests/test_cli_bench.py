@@ -27,6 +27,7 @@ def test_bench_without_its_extras_names_them(monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     for name in [m for m in sys.modules if m == "bench" or m.startswith("bench.")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "scipy", None)  # as when scipy is not installed
+    for name in ["scipy"] + [m for m in sys.modules if m.startswith("scipy.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as when scipy is not installed
     assert cli.main(["bench", "rd", "--help"]) == 1
     assert "the benchmarks need scipy" in capsys.readouterr().err
