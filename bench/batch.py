@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 from bench import sysinfo
 from bench.paths import KODAK_DIR, RESULTS_DIR, list_images, resolve
@@ -47,11 +47,13 @@ def copy_inputs(images: list[Path], copies: int, folder: Path) -> list[Path]:
 
 def run_cli(inputs: Path, out: Path, quality: float, jobs: int) -> dict:
     """One ``aecodec encode`` run in a fresh process: wall time and per-file completion times."""
+    inputs, out = inputs.resolve(), out.resolve()
     command = [sys.executable, "-m", "aecodec", "encode", str(inputs), "-d", str(out), "-q", str(quality)]
     if jobs:
         command += ["--jobs", str(jobs)]
     started = time.time()
-    result = subprocess.run(command, capture_output=True, text=True)
+    # Run from the temporary folder: in a checkout, `-m aecodec` would import its sources, not the install.
+    result = subprocess.run(command, capture_output=True, text=True, cwd=inputs.parent)
     wall = time.time() - started
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
