@@ -124,7 +124,7 @@ def test_info_names_release(tmp_path, capsys):
     path = tmp_path / "golden.aec"
     shutil.copy(GOLDEN / MANIFEST["0.1.0-model1"]["file"], path)
     assert cli.main(["info", str(path)]) == 0
-    assert "model 1 (hyperprior-gain-n128-m192) 3c32dda32dbb52a6, release 0.1.0" in capsys.readouterr().out
+    assert "model 1 (hyperprior-gain-n128-m192) weights 3c32dda32dbb52a6, release 0.1.0" in capsys.readouterr().out
 
 
 @pytest.fixture
