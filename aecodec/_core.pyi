@@ -3,7 +3,9 @@ anything else, None included, is a TypeError); aecodec.entropy converts.
 
 Errors: aecodec.errors.CorruptStreamError / TruncatedStreamError for bad streams, InvalidTableError for
 bad tables (also above MAX_TABLES tables or MAX_CDF_ENTRIES CDF entries, refused before allocating),
-InvalidInputError (AecodecError, ValueError) for unusable arguments. The GIL is released while coding.
+InvalidInputError (AecodecError, ValueError) for unusable arguments, ResourceError when a worker thread cannot
+be started. `threads` is capped by the substream count and the machine's hardware threads. The GIL is released
+while coding.
 """
 
 import numpy as np

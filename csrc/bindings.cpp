@@ -18,7 +18,7 @@ namespace {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
 
-py::handle g_truncated, g_corrupt, g_table, g_input;
+py::handle g_truncated, g_corrupt, g_table, g_input, g_resource;
 
 /// A required object argument: None is rejected by pybind11 with a TypeError.
 py::arg object_arg(const char* name) { return py::arg(name).none(false); }
@@ -134,6 +134,7 @@ void register_errors(py::module_& m) {
     g_truncated = py::object(errors.attr("TruncatedStreamError")).release();
     g_corrupt = py::object(errors.attr("CorruptStreamError")).release();
     g_table = py::object(errors.attr("InvalidTableError")).release();
+    g_resource = py::object(errors.attr("ResourceError")).release();
     py::object input;
     if (py::hasattr(errors, "InvalidInputError")) {
         input = errors.attr("InvalidInputError");
@@ -158,6 +159,8 @@ void register_errors(py::module_& m) {
             PyErr_SetString(g_table.ptr(), e.what());
         } catch (const InvalidInput& e) {
             PyErr_SetString(g_input.ptr(), e.what());
+        } catch (const ResourceExhausted& e) {
+            PyErr_SetString(g_resource.ptr(), e.what());
         }
     });
 }
