@@ -3,6 +3,7 @@
 import io
 import math
 import pickle
+import struct
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import torch
 from PIL import Image, ImageCms
 
 import aecodec
-from aecodec.errors import UnsupportedImageError
+from aecodec.errors import CorruptStreamError, UnsupportedImageError
 from conftest import PSNR_TOLERANCE_DB, synthetic_photo
 
 
@@ -87,6 +88,33 @@ def test_alpha_is_lossless(codec, photo, mode):
     assert decoded.mode == mode
     np.testing.assert_array_equal(np.asarray(decoded.getchannel("A")), np.asarray(alpha))
     assert aecodec.info(codec.encode(image, quality=60)).has_alpha
+
+
+def _with_alpha_size(data: bytes, width: int, height: int) -> bytes:
+    """The file with its ALPH PNG's header claiming width x height (PNG chunk CRC and file CRC re-sealed)."""
+    import zlib
+
+    from aecodec import container
+
+    parsed = container.parse(data)
+    png = bytearray(parsed.sections[container.ALPHA])
+    struct.pack_into(">II", png, 16, width, height)  # IHDR data starts after the signature, length and type
+    struct.pack_into(">I", png, 29, zlib.crc32(bytes(png[12:29])))
+    parsed.sections[container.ALPHA] = bytes(png)
+    return container.serialize(parsed)
+
+
+def test_alpha_png_claiming_a_huge_size_stays_in_the_error_hierarchy(codec, photo):
+    """A PNG header claiming 20000x20000 once escaped as PIL.Image.DecompressionBombError."""
+    image = Image.fromarray(photo[:24, :40]).convert("RGBA")
+    data = codec.encode(image, quality=50)
+    for size in ((20000, 20000), (10000, 10000), (41, 24)):
+        hostile = _with_alpha_size(data, *size)
+        with pytest.raises(CorruptStreamError, match=f"alpha plane is a {size[0]}x{size[1]} PNG"):
+            aecodec.decode(hostile)
+        with pytest.raises(OSError, match=f"alpha plane is a {size[0]}x{size[1]} PNG"):  # through Pillow
+            Image.open(io.BytesIO(hostile)).load()
+    assert aecodec.decode(_with_alpha_size(data, 40, 24)).size == (40, 24)
 
 
 def test_palette_cmyk_and_16bit_are_converted_with_warning(codec, photo):
