@@ -96,7 +96,15 @@ def _xmp_of(im: Image.Image) -> bytes | None:
 
 
 def _normalize_mode(im: Image.Image) -> Image.Image:
-    """Converts modes the codec does not store to the nearest one that it does, with a warning."""
+    """Converts modes the codec does not store to the nearest one that it does, with a warning.
+
+    A transparent colour key (PNG tRNS of an RGB or L image, ``info["transparency"]``) becomes an alpha
+    plane, as palette transparency does.
+    """
+    if im.mode in ("RGB", "L") and "transparency" in im.info:
+        target = im.mode + "A" if im.mode == "L" else "RGBA"
+        warnings.warn(f"mode {im.mode} with a transparent colour key is stored as {target}", stacklevel=4)
+        return im.convert(target)
     if im.mode in ("RGB", "L", "RGBA", "LA"):
         return im
     if im.mode == "P" or im.mode == "PA":

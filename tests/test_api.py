@@ -131,6 +131,26 @@ def test_palette_cmyk_and_16bit_are_converted_with_warning(codec, photo):
     assert psnr(decoded, photo[..., 0]) > 20
 
 
+@pytest.mark.parametrize("mode, key", [("RGB", (10, 20, 30)), ("L", 9)])
+def test_transparent_colour_key_is_kept_as_alpha(codec, photo, mode, key):
+    """RGB and L PNGs with a tRNS colour key keep their transparency, like palette images."""
+    pixels = np.array(Image.fromarray(photo).convert(mode))
+    keyed = np.zeros(pixels.shape[:2], bool)
+    keyed[10:30, 20:60] = True
+    pixels[keyed] = key
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", transparency=key)
+    source = Image.open(buffer)
+    assert source.mode == mode and source.info["transparency"] == key
+    with pytest.warns(UserWarning, match="transparent colour key"):
+        data = codec.encode(source, quality=80)
+    decoded = codec.decode(data)
+    assert decoded.mode == {"RGB": "RGBA", "L": "LA"}[mode]
+    expected_alpha = np.where(np.all(pixels.reshape(*keyed.shape, -1) == key, axis=-1), 0, 255)
+    assert (expected_alpha == 0).sum() >= keyed.sum()
+    np.testing.assert_array_equal(np.asarray(decoded.getchannel("A")), expected_alpha)
+
+
 def test_exif_orientation_is_applied(codec, photo):
     image = Image.fromarray(photo)
     exif = Image.Exif()
