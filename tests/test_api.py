@@ -6,6 +6,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -230,7 +231,29 @@ def test_target_bpp_is_met(codec):
     for target in (low + 0.3 * (high - low), low + 0.7 * (high - low)):
         bpp = 8 * len(codec.encode(image, target_bpp=target)) / pixels
         assert abs(bpp - target) <= 0.05 * target, (target, bpp)
-    assert 8 * len(codec.encode(image, target_bpp=low / 2)) / pixels == pytest.approx(low)
+    with pytest.warns(UserWarning, match="below the lowest rate"):
+        assert 8 * len(codec.encode(image, target_bpp=low / 2)) / pixels == pytest.approx(low)
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), -float("inf"), -1.0, 0.0, "x"])
+def test_target_bpp_must_be_positive_and_finite(tiny_codec, photo, target):
+    """NaN once slipped through every comparison and wrote a quality-1 file."""
+    with pytest.raises(ValueError, match="target_bpp must be a positive"):
+        tiny_codec.encode(photo, target_bpp=target)
+
+
+def test_unreachable_target_bpp_warns_with_the_rate_reached(tiny_codec, photo):
+    pixels = photo.shape[0] * photo.shape[1]
+    lowest = 8 * len(tiny_codec.encode(photo, quality=1)) / pixels
+    highest = 8 * len(tiny_codec.encode(photo, quality=100)) / pixels
+    with pytest.warns(UserWarning, match=rf"below the lowest rate of this image: coded at quality 1, {lowest:.4f} bpp"):
+        assert 8 * len(tiny_codec.encode(photo, target_bpp=lowest / 3)) / pixels == lowest
+    with pytest.warns(UserWarning, match=rf"above the highest rate of this image: coded at quality 100, "
+                                         rf"{highest:.4f} bpp"):
+        assert 8 * len(tiny_codec.encode(photo, target_bpp=highest * 3)) / pixels == highest
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a reachable target: no warning
+        tiny_codec.encode(photo, target_bpp=(lowest + highest) / 2)
 
 
 def test_file_size_matches_estimated_rate(codec):
