@@ -164,15 +164,15 @@ class Codec:
         header = parsed.header
         self._check_model(header)
         self.engine.timings = Timings()
+        alpha = None
+        if header.mode in ("RGBA", "LA"):  # before the latents: cheaper, and checked before the networks run
+            if container.ALPHA not in parsed.sections:
+                raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
+            alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
         coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
         with torch_threads(self.threads):
             rgb = self.engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
                                             container.SCALE_RULE_OF_VERSION[header.version])
-        alpha = None
-        if header.mode in ("RGBA", "LA"):
-            if container.ALPHA not in parsed.sections:
-                raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
-            alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
         self.last_timings = self.engine.timings.as_dict()
         metadata = (parsed.sections.get(tag) for tag in container.METADATA_SECTIONS)
         return from_planar(rgb, header.mode, alpha, *metadata)

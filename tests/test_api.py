@@ -2,6 +2,7 @@
 
 import io
 import math
+import os
 import pickle
 import struct
 import subprocess
@@ -420,3 +421,62 @@ def test_codec_pickles_to_its_settings(codec, tiny_codec, photo, tmp_path):
                             capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == tiny_codec.encode(photo, quality=60)
+
+
+# A small file whose valid header claims a 9459x9459 image (just under the pixel limit) with streams that are
+# broken in ways visible without decoding: it must fail before the networks run and the latent's arrays
+# (4 x 269 MB for the shipped model) are allocated. Run in a child process so that its peak RSS is its own.
+HUGE_HEADER_CHILD = """
+import io, resource, sys
+import numpy as np
+from PIL import Image
+import aecodec
+from aecodec import container
+from aecodec.errors import AecodecError
+
+codec = aecodec.Codec(precision="fp32", threads=1)
+engine = codec.engine
+codec.decode(codec.encode(np.full((64, 64, 3), 128, np.uint8), quality=10))  # warm up
+
+def hostile(side, mode, y_stream, alpha=None):
+    m, n = engine.model.config.m, engine.model.config.n
+    _, _, yh, yw = engine.latent_shape(side, side, m)
+    z_shape = (1, n, yh // 4, yw // 4)
+    sections = {container.HYPER_LATENT: engine.hyper_coder.compress(np.zeros(z_shape, np.int32),
+                                                                     engine._hyper_indexes(z_shape)),
+                container.LATENT: y_stream}
+    if alpha is not None:
+        sections[container.ALPHA] = alpha
+    header = container.Header(model_id=codec.model_id, fingerprint=engine.fingerprint_bytes, width=side,
+                              height=side, mode=mode, quality=50.0)
+    return container.serialize(container.Container(header, sections))
+
+png = io.BytesIO()
+Image.new("L", (8, 8)).save(png, format="PNG")
+files = {
+    "substream lengths beyond the section": hostile(9459, "RGB", b"\\xa1\\x08" + b"\\xa0\\x9c\\x01" * 7 + bytes(1000)),
+    "alpha plane of another size": hostile(9459, "RGBA", b"\\xa1\\x01" + bytes(1000), png.getvalue()),
+}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for name, data in files.items():
+    assert len(data) < 200_000, len(data)  # mostly the hyper-latent stream
+    try:
+        codec.decode(data)
+    except AecodecError as exc:
+        print(name, "->", type(exc).__name__, exc)
+    else:
+        raise SystemExit(f"{name}: decoded")
+growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print("peak RSS growth MiB", growth // 1024)
+"""
+
+
+def test_huge_header_with_broken_streams_fails_before_allocating():
+    result = subprocess.run([sys.executable, "-c", HUGE_HEADER_CHILD], capture_output=True, text=True,
+                            timeout=1800, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert "substream lengths beyond the section -> TruncatedStreamError" in lines[0], lines
+    assert "alpha plane of another size -> CorruptStreamError" in lines[1], lines
+    growth = int(lines[-1].split()[-1])
+    assert growth < 64, f"decoding the hostile files grew the peak RSS by {growth} MiB"
