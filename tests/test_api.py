@@ -159,8 +159,13 @@ def test_exif_orientation_is_applied(codec, photo):
     exif[0x0112] = 6  # rotate 90 degrees clockwise on display
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", exif=exif, quality=95)
-    decoded = codec.decode(codec.encode(Image.open(buffer)))
+    source = Image.open(buffer)
+    upright = np.asarray(source.transpose(Image.Transpose.ROTATE_270))  # Pillow's rotation of orientation 6
+    decoded = codec.decode(codec.encode(source))
     assert decoded.size == (photo.shape[0], photo.shape[1])
+    turned_the_other_way = upright[::-1, ::-1]  # same size: orientation 8
+    assert psnr(decoded, upright) > 30
+    assert psnr(decoded, upright) > psnr(decoded, turned_the_other_way) + 10
     assert 0x0112 not in decoded.getexif()  # the pixels are upright: no orientation is carried
 
 
