@@ -48,7 +48,8 @@ def _run_child(headroom: int, threads: int) -> subprocess.CompletedProcess:
 def test_threads_are_capped_by_the_machine():
     """10,000 requested threads on 4096 substreams start no more than the machine's threads: under a
     memory limit that holds a few thread stacks but not 4096, decoding still works."""
-    result = _run_child(headroom=96 << 20, threads=10_000)
+    stacks = (os.cpu_count() or 1) + 8  # room for one 8 MiB stack per hardware thread, not for 4096
+    result = _run_child(headroom=stacks * (9 << 20), threads=10_000)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[-2] == "decoded True"
 
