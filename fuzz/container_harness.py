@@ -1,13 +1,14 @@
 """Fuzz target: the .aec container parser and a whole decode with the tiny test model.
 
 Input: byte 0 picks whether the CRC is re-sealed (odd: the last 4 bytes are replaced by the CRC of the
-rest, so that mutations reach the sections and streams); the rest is the file. Files up to MAX_PIXELS
-pixels are decoded with tests/data/tiny_model.safetensors. Every call must return or raise an
+rest, so that mutations reach the sections and streams); the rest is the file, handed to ``aecodec.info``,
+``container.scan`` and ``container.parse``. Files up to MAX_PIXELS pixels are then decoded with tests/data/tiny_model.safetensors. Every call must return or raise an
 AecodecError; anything else, a crash or a hang is a finding.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import zlib
 from functools import lru_cache
@@ -40,6 +41,7 @@ def one_input(data: bytes) -> None:
     file = reseal(data[1:]) if data[0] & 1 else data[1:]
     try:
         api.info(file)
+        container.scan(io.BytesIO(file), MAX_PIXELS)  # the section table without the checksum (Pillow's open)
         parsed = container.parse(file, MAX_PIXELS)
         if parsed.header.model_id == tiny_codec().model_id:
             image = tiny_codec().decode(file)
