@@ -1,7 +1,11 @@
-"""rANS entropy coder core (C++). Arrays must be C-contiguous with the exact dtype; aecodec.entropy converts.
+"""rANS entropy coder core (C++). Arrays must be C-contiguous with the exact dtype (nothing is converted:
+anything else, None included, is a TypeError); aecodec.entropy converts.
 
 Errors: aecodec.errors.CorruptStreamError / TruncatedStreamError for bad streams, InvalidTableError for
-bad tables, InvalidInputError (AecodecError, ValueError) for unusable arguments. The GIL is released while coding.
+bad tables (also above MAX_TABLES tables or MAX_CDF_ENTRIES CDF entries, refused before allocating),
+InvalidInputError (AecodecError, ValueError) for unusable arguments, ResourceError when a worker thread cannot
+be started. `threads` is capped by the substream count and the machine's hardware threads. The GIL is released
+while coding.
 """
 
 import numpy as np
@@ -10,6 +14,9 @@ import numpy.typing as npt
 from .errors import AecodecError
 
 class InvalidInputError(AecodecError, ValueError): ...
+
+MAX_TABLES: int  # most tables in one Tables (4096)
+MAX_CDF_ENTRIES: int  # most CDF entries over all tables of one Tables (16 * (2**16 + 1))
 
 class Tables:
     """Validated CDF tables. Table t codes offsets[t] + (0 .. num_symbols[t] - 2); its last symbol is the escape."""
@@ -66,3 +73,5 @@ def decode_indexed(
 ) -> npt.NDArray[np.int32]:
     """Flat symbols."""
 def bits_indexed(tables: Tables, symbols: npt.NDArray[np.int32], indexes: npt.NDArray[np.int32]) -> float: ...
+def stream_substreams(data: bytes, n: int) -> int:
+    """Checks a stream's header and substream lengths for n values without decoding; returns the substream count."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, 
 from aecodec.refine import HYPER_STEPS_OF_EFFORT, STEPS_OF_EFFORT, check_effort
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
+TARGET_TOLERANCE = 1.05  # a target_bpp search accepts files up to 5% above the target
 
 
 # Latent elements per independent substream. Each extra substream costs ~19 bytes (two rANS states and a
@@ -80,6 +83,8 @@ class Codec:
                strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
         """Compresses ``image`` to .aec bytes; the arguments are those of ``aecodec.encode``."""
         effort = check_effort(effort)
+        if target_bpp is not None:
+            target_bpp = _check_target_bpp(target_bpp)
         planar = to_planar(image)
         _apply_metadata_options(planar, strip, metadata)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
@@ -88,7 +93,7 @@ class Codec:
         with torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:
-                data, quality = self._encode_to_target(planar, latent, float(target_bpp))
+                data, quality = self._encode_to_target(planar, latent, target_bpp)
                 if effort:  # refine at the quality the search chose: the file only gets smaller
                     data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
                                            hyper_steps)
@@ -120,23 +125,30 @@ class Codec:
     def _encode_to_target(self, planar: PlanarImage, latent, target_bpp: float) -> tuple[bytes, float]:
         """Bisects quality for the largest file within 5% above the target, else the nearest below.
 
-        Returns the file and the quality it was coded at (float32, as stored).
+        Returns the file and the quality it was coded at (float32, as stored). A target outside the rates
+        the image can be coded at gives a warning naming the rate reached.
         """
-        if target_bpp <= 0:
-            raise ValueError(f"target_bpp must be positive, got {target_bpp}")
         pixels = planar.width * planar.height
         low, high = MIN_QUALITY, MAX_QUALITY
         best = self._encode_at(planar, latent, low)
-        if 8 * len(best) / pixels > target_bpp:
+        lowest_bpp = 8 * len(best) / pixels
+        if lowest_bpp > target_bpp:
+            if lowest_bpp > target_bpp * TARGET_TOLERANCE:
+                warnings.warn(f"target {target_bpp:g} bpp is below the lowest rate of this image: coded at quality "
+                              f"{low:g}, {lowest_bpp:.4f} bpp", stacklevel=3)
             return best, low  # even the lowest quality is larger: nearest we can do
         top = self._encode_at(planar, latent, high)
-        if 8 * len(top) / pixels <= target_bpp * 1.05:
+        highest_bpp = 8 * len(top) / pixels
+        if highest_bpp <= target_bpp * TARGET_TOLERANCE:
+            if highest_bpp < target_bpp:
+                warnings.warn(f"target {target_bpp:g} bpp is above the highest rate of this image: coded at quality "
+                              f"{high:g}, {highest_bpp:.4f} bpp", stacklevel=3)
             return top, high
         for _ in range(14):
             middle = (low + high) / 2
             data = self._encode_at(planar, latent, middle)
             bpp = 8 * len(data) / pixels
-            if bpp <= target_bpp * 1.05:
+            if bpp <= target_bpp * TARGET_TOLERANCE:
                 low, best = middle, data
                 if bpp >= target_bpp * 0.99:
                     break
@@ -152,15 +164,15 @@ class Codec:
         header = parsed.header
         engine = self._engine_for(header)
         engine.timings = Timings()
-        coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
-        with torch_threads(self.threads):
-            rgb = engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
-                                            container.SCALE_RULE_OF_VERSION[header.version])
         alpha = None
-        if header.mode in ("RGBA", "LA"):
+        if header.mode in ("RGBA", "LA"):  # before the latents: cheaper, and checked before the networks run
             if container.ALPHA not in parsed.sections:
                 raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
             alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
+        coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
+        with torch_threads(self.threads):
+            rgb = engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
+                                       container.SCALE_RULE_OF_VERSION[header.version])
         self.last_timings = engine.timings.as_dict()
         metadata = (parsed.sections.get(tag) for tag in container.METADATA_SECTIONS)
         return from_planar(rgb, header.mode, alpha, *metadata)
@@ -176,6 +188,17 @@ class Codec:
             raise ModelMismatchError(f"file was made by weights {header.fingerprint.hex()} of model "
                                      f"{header.model_id}, but {path.name} holds {engine.fingerprint[:16]}")
         return engine
+
+
+def _check_target_bpp(target_bpp: float) -> float:
+    """The target rate as a float: finite and > 0 (NaN once coded silently at quality 1)."""
+    try:
+        bpp = float(target_bpp)
+    except (TypeError, ValueError):
+        raise ValueError(f"target_bpp must be a positive number, got {target_bpp!r}") from None
+    if not (math.isfinite(bpp) and bpp > 0):
+        raise ValueError(f"target_bpp must be a positive finite number of bits per pixel, got {target_bpp!r}")
+    return bpp
 
 
 def _check_quality(quality: float) -> float:

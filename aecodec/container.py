@@ -25,7 +25,8 @@ FORMAT_VERSION = 2  # what this build writes
 # with the smallest grid scale >= its predicted scale, version 2 with the nearest one in log domain.
 SCALE_RULE_OF_VERSION = {1: "ceil", 2: "nearest"}
 # magic, version, flags, model id, reserved, fingerprint, width, height, mode, reserved, quality
-_HEADER = struct.Struct("<8sHHHH8sIIBxxxf")
+_HEADER = struct.Struct("<8sHHHH8sIIB3sf")
+_RESERVED_TAIL = bytes(3)  # the 3 reserved bytes after the mode
 _SECTION = struct.Struct("<4sI")
 _CRC = struct.Struct("<I")
 HEADER_SIZE = _HEADER.size
@@ -103,7 +104,7 @@ def serialize(container: Container) -> bytes:
     h.flags = sum(flag for flag, tag in _FLAG_SECTIONS if tag in container.sections)
     parts = [
         _HEADER.pack(MAGIC, h.version, h.flags, h.model_id, 0, h.fingerprint, h.width, h.height,
-                     MODES.index(h.mode), h.quality)
+                     MODES.index(h.mode), _RESERVED_TAIL, h.quality)
     ]
     parts.append(struct.pack("<H", len(container.sections)))
     for tag, payload in container.sections.items():
@@ -123,10 +124,14 @@ def parse_header(data: bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> He
         raise UnsupportedFormatError("not an .aec file (bad magic bytes)")
     if len(data) < HEADER_SIZE:
         raise TruncatedStreamError(f"file ends inside the header ({len(data)} of {HEADER_SIZE} bytes)")
-    magic, version, flags, model_id, _, fingerprint, width, height, mode, quality = _HEADER.unpack_from(data)
+    magic, version, flags, model_id, reserved, fingerprint, width, height, mode, reserved_tail, quality = (
+        _HEADER.unpack_from(data))
     if version not in SCALE_RULE_OF_VERSION:
         readable = " and ".join(str(v) for v in SCALE_RULE_OF_VERSION)
         raise UnsupportedFormatError(f"format version {version} is not supported (this build reads {readable})")
+    if reserved or reserved_tail != _RESERVED_TAIL:
+        raise CorruptStreamError(f"reserved header fields must be zero, got {reserved:#x} at offset 14 and "
+                                 f"{reserved_tail.hex()} at offset 33")
     if flags & ~(FLAG_ALPHA | FLAG_ICC_PROFILE):
         raise CorruptStreamError(f"unknown header flags {flags:#x}")
     if mode >= len(MODES):

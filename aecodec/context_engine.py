@@ -148,7 +148,13 @@ class ContextEngine(CodecEngine):
                       scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
-        streams = iter(unpack_passes(coded.y_stream, self.passes))
+        passes = unpack_passes(coded.y_stream, self.passes)
+        # Cheap checks first: every pass's stream header before the networks run and the latent is allocated.
+        anchors = (yh * yw + 1) // 2  # checkerboard cells with row + column even
+        for index, (lo, hi) in enumerate(self.model.slice_bounds):
+            for stream, count in zip(passes[2 * index : 2 * index + 2], (anchors, yh * yw - anchors)):
+                self.gaussian.check_stream(stream, (hi - lo) * count)
+        streams = iter(passes)
         started = time.perf_counter()
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // 4, yw // 4)))
 

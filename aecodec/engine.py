@@ -299,6 +299,9 @@ class CodecEngine:
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
         z_shape = (1, n, yh // 4, yw // 4)
+        # Cheap checks first: a broken latent stream header fails before the networks run and the
+        # latent's arrays are allocated.
+        self.gaussian.check_stream(coded.y_stream, m * yh * yw)
         started = time.perf_counter()
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes(z_shape))
         entropy_s = time.perf_counter() - started

@@ -43,3 +43,7 @@ class InvalidTableError(AecodecError, ValueError):
 
 class InvalidInputError(AecodecError, ValueError):
     """Arrays handed to the entropy coder have the wrong dtype, shape or non-finite values."""
+
+
+class ResourceError(AecodecError, RuntimeError):
+    """The system refused a resource that coding needs (e.g. a worker thread): retry with fewer threads."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,15 @@ def _xmp_of(im: Image.Image) -> bytes | None:
 
 
 def _normalize_mode(im: Image.Image) -> Image.Image:
-    """Converts modes the codec does not store to the nearest one that it does, with a warning."""
+    """Converts modes the codec does not store to the nearest one that it does, with a warning.
+
+    A transparent colour key (PNG tRNS of an RGB or L image, ``info["transparency"]``) becomes an alpha
+    plane, as palette transparency does.
+    """
+    if im.mode in ("RGB", "L") and "transparency" in im.info:
+        target = im.mode + "A" if im.mode == "L" else "RGBA"
+        warnings.warn(f"mode {im.mode} with a transparent colour key is stored as {target}", stacklevel=4)
+        return im.convert(target)
     if im.mode in ("RGB", "L", "RGBA", "LA"):
         return im
     if im.mode == "P" or im.mode == "PA":
@@ -182,11 +191,31 @@ def encode_alpha(alpha: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IHDR = struct.Struct(">I4sIIxB")  # chunk length, chunk type, width, height, (bit depth), colour type
+
+
 def decode_alpha(data: bytes, width: int, height: int) -> np.ndarray:
+    """The alpha plane of an ALPH section: an 8-bit grayscale PNG of the image's size.
+
+    Its header is checked before Pillow sees the data, so that a PNG claiming a huge size fails here
+    (CorruptStreamError) instead of tripping Pillow's decompression-bomb check or allocating.
+    """
+    if data[: len(PNG_SIGNATURE)] != PNG_SIGNATURE or len(data) < len(PNG_SIGNATURE) + _IHDR.size:
+        raise CorruptStreamError("alpha plane is not a PNG")
+    length, chunk, png_width, png_height, colour = _IHDR.unpack_from(data, len(PNG_SIGNATURE))
+    if chunk != b"IHDR" or length != 13:
+        raise CorruptStreamError("alpha plane PNG does not start with its header chunk")
+    if (png_width, png_height) != (width, height) or colour != 0:
+        raise CorruptStreamError(f"alpha plane is a {png_width}x{png_height} PNG of colour type {colour}; "
+                                 f"expected {width}x{height} grayscale")
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
             if im.size != (width, height) or im.mode != "L":
                 raise CorruptStreamError(f"alpha plane is {im.mode} {im.size}, expected L {(width, height)}")
             return np.asarray(im)
+    except Image.DecompressionBombError as exc:  # only when aecodec's pixel limit was raised above Pillow's
+        raise CorruptStreamError(f"alpha plane refused by Pillow ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS "
+                                 "as well to decode it") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptStreamError(f"alpha plane cannot be decoded: {exc}") from exc

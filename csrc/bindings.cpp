@@ -1,5 +1,7 @@
 // pybind11 wrapper of the core (the only file that knows Python). Arrays pass zero-copy:
-// they must already be C-contiguous with the exact dtype (aecodec.entropy converts).
+// they must already be C-contiguous with the exact dtype (aecodec.entropy converts); nothing is
+// converted here and no argument may be None, so a wrong argument is a TypeError, never a NaN array
+// or a null model.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -16,7 +18,12 @@ namespace {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
 
-py::handle g_truncated, g_corrupt, g_table, g_input;
+py::handle g_truncated, g_corrupt, g_table, g_input, g_resource;
+
+/// A required object argument: None is rejected by pybind11 with a TypeError.
+py::arg object_arg(const char* name) { return py::arg(name).none(false); }
+/// An array argument taken as it is: exact dtype, C-contiguous, not None.
+py::arg array_arg(const char* name) { return py::arg(name).noconvert().none(false); }
 
 void same_size(size_t n, size_t m, const char* what) {
     if (n != m)
@@ -61,6 +68,7 @@ py::tuple py_decode_gaussian(const GaussianModel& m, const py::bytes& data, cons
     const size_t n = means.size();
     same_size(n, scales.size(), "scales");
     auto [p, len] = view(data);
+    check_stream(p, len, n);  // a malformed header fails before the outputs are allocated
     carray<float> y_hat(static_cast<py::ssize_t>(n));
     carray<int32_t> symbols(static_cast<py::ssize_t>(n));
     float* yp = y_hat.mutable_data();
@@ -105,6 +113,7 @@ carray<int32_t> py_decode_indexed(const Tables& tb, const py::bytes& data, const
                                   int threads) {
     const size_t n = indexes.size();
     auto [p, len] = view(data);
+    check_stream(p, len, n);
     carray<int32_t> symbols(static_cast<py::ssize_t>(n));
     int32_t* sp = symbols.mutable_data();
     {
@@ -125,6 +134,7 @@ void register_errors(py::module_& m) {
     g_truncated = py::object(errors.attr("TruncatedStreamError")).release();
     g_corrupt = py::object(errors.attr("CorruptStreamError")).release();
     g_table = py::object(errors.attr("InvalidTableError")).release();
+    g_resource = py::object(errors.attr("ResourceError")).release();
     py::object input;
     if (py::hasattr(errors, "InvalidInputError")) {
         input = errors.attr("InvalidInputError");
@@ -149,6 +159,8 @@ void register_errors(py::module_& m) {
             PyErr_SetString(g_table.ptr(), e.what());
         } catch (const InvalidInput& e) {
             PyErr_SetString(g_input.ptr(), e.what());
+        } catch (const ResourceExhausted& e) {
+            PyErr_SetString(g_resource.ptr(), e.what());
         }
     });
 }
@@ -160,26 +172,38 @@ PYBIND11_MODULE(_core, m) {
     register_errors(m);
 
     py::class_<Tables, std::shared_ptr<Tables>>(m, "Tables")
-        .def(py::init(&make_tables), py::arg("cdfs"), py::arg("num_symbols"), py::arg("offsets"),
+        .def(py::init(&make_tables), array_arg("cdfs"), array_arg("num_symbols"), array_arg("offsets"),
              py::arg("precision"))
         .def_property_readonly("precision", &Tables::precision)
         .def("__len__", &Tables::size);
 
     py::class_<GaussianModel, std::shared_ptr<GaussianModel>>(m, "GaussianModel")
         .def(py::init([](std::shared_ptr<Tables> t, const carray<float>& grid) {
+                 if (grid.ndim() != 1) throw InvalidTable("grid must be 1-D");
                  return std::make_shared<GaussianModel>(std::move(t), grid.data(), grid.size());
              }),
-             py::arg("tables"), py::arg("grid"));
+             object_arg("tables"), array_arg("grid"));
 
-    m.def("encode_gaussian", &py_encode_gaussian, py::arg("model"), py::arg("y"), py::arg("means"),
-          py::arg("scales"), py::arg("substreams") = 1, py::arg("threads") = 1);
-    m.def("decode_gaussian", &py_decode_gaussian, py::arg("model"), py::arg("data"), py::arg("means"),
-          py::arg("scales"), py::arg("threads") = 1);
-    m.def("bits_gaussian", &py_bits_gaussian, py::arg("model"), py::arg("y"), py::arg("means"), py::arg("scales"));
-    m.def("scale_indexes", &py_scale_indexes, py::arg("model"), py::arg("scales"));
-    m.def("encode_indexed", &py_encode_indexed, py::arg("tables"), py::arg("symbols"), py::arg("indexes"),
+    m.def("encode_gaussian", &py_encode_gaussian, object_arg("model"), array_arg("y"), array_arg("means"),
+          array_arg("scales"), py::arg("substreams") = 1, py::arg("threads") = 1);
+    m.def("decode_gaussian", &py_decode_gaussian, object_arg("model"), object_arg("data"), array_arg("means"),
+          array_arg("scales"), py::arg("threads") = 1);
+    m.def("bits_gaussian", &py_bits_gaussian, object_arg("model"), array_arg("y"), array_arg("means"),
+          array_arg("scales"));
+    m.def("scale_indexes", &py_scale_indexes, object_arg("model"), array_arg("scales"));
+    m.def("encode_indexed", &py_encode_indexed, object_arg("tables"), array_arg("symbols"), array_arg("indexes"),
           py::arg("substreams") = 1, py::arg("threads") = 1);
-    m.def("decode_indexed", &py_decode_indexed, py::arg("tables"), py::arg("data"), py::arg("indexes"),
+    m.def("decode_indexed", &py_decode_indexed, object_arg("tables"), object_arg("data"), array_arg("indexes"),
           py::arg("threads") = 1);
-    m.def("bits_indexed", &py_bits_indexed, py::arg("tables"), py::arg("symbols"), py::arg("indexes"));
+    m.def("bits_indexed", &py_bits_indexed, object_arg("tables"), array_arg("symbols"), array_arg("indexes"));
+    m.def(
+        "stream_substreams",
+        [](const py::bytes& data, size_t n) {
+            auto [p, len] = view(data);
+            return check_stream(p, len, n);
+        },
+        object_arg("data"), py::arg("n"),
+        "Checks a stream's header and substream lengths for n values without decoding; returns K.");
+    m.attr("MAX_TABLES") = kMaxTables;
+    m.attr("MAX_CDF_ENTRIES") = kMaxCdfEntries;
 }

@@ -85,6 +85,7 @@ struct IndexedSink {
 
 GaussianModel::GaussianModel(std::shared_ptr<const Tables> t, const float* grid_values, size_t n)
     : tables(std::move(t)), grid(grid_values, n) {
+    if (!tables) throw InvalidInput("GaussianModel needs tables");
     if (tables->size() != grid.size())
         throw InvalidTable("scale grid has " + std::to_string(grid.size()) + " entries but there are " +
                            std::to_string(tables->size()) + " tables");
@@ -125,6 +126,10 @@ double bits_indexed(const Tables& tb, const int32_t* symbols, const int32_t* ind
     double bits = 0;
     for (size_t i = 0; i < n; ++i) bits += value_bits(tb, tb.info(checked_index(indexes, i, tb.size())), symbols[i]);
     return bits;
+}
+
+size_t check_stream(const uint8_t* data, size_t len, size_t n) {
+    return split_substreams(data, len, n).size() - 1;
 }
 
 }  // namespace aec

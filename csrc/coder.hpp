@@ -32,4 +32,8 @@ void decode_indexed(const Tables& tb, const uint8_t* data, size_t len, const int
                     int32_t* symbols, int threads);
 double bits_indexed(const Tables& tb, const int32_t* symbols, const int32_t* indexes, size_t n);
 
+/// Checks a stream's header and substream lengths for n values (cheap, nothing decoded); returns
+/// the substream count. Throws CorruptStream / TruncatedStream like the decoders.
+size_t check_stream(const uint8_t* data, size_t len, size_t n);
+
 }  // namespace aec

@@ -25,4 +25,9 @@ struct InvalidInput : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+/// The system refused a resource coding needs (a worker thread).
+struct ResourceExhausted : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 }  // namespace aec

@@ -5,7 +5,10 @@
 // [n*k/K, n*(k+1)/K). The bytes do not depend on the number of threads.
 #pragma once
 #include <cstdint>
+#include <algorithm>
 #include <exception>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -20,10 +23,18 @@ inline size_t chunk_begin(size_t n, size_t k, size_t K) {
     return static_cast<size_t>(static_cast<unsigned __int128>(n) * k / K);
 }
 
-/// Runs f(k) for k in [0, K) on up to `threads` threads; rethrows the first exception.
+/// Worker threads used for K substreams when `threads` are asked for: at most K and at most the
+/// machine's hardware threads (more would only add stacks and switching).
+inline size_t worker_count(size_t K, int threads) {
+    const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+    return std::max<size_t>(1, std::min({K, static_cast<size_t>(threads < 1 ? 1 : threads), hardware}));
+}
+
+/// Runs f(k) for k in [0, K) on up to `threads` threads (see worker_count); rethrows the first
+/// exception. If a thread cannot be created, the started ones are joined and ResourceExhausted is thrown.
 template <class F>
 void parallel_for(size_t K, int threads, const F& f) {
-    const size_t T = std::max<size_t>(1, std::min<size_t>(K, threads < 1 ? 1 : threads));
+    const size_t T = worker_count(K, threads);
     if (T == 1) {
         for (size_t k = 0; k < K; ++k) f(k);
         return;
@@ -38,7 +49,12 @@ void parallel_for(size_t K, int threads, const F& f) {
             errors[j] = std::current_exception();
         }
     };
-    for (size_t j = 1; j < T; ++j) pool.emplace_back(work, j);
+    try {
+        for (size_t j = 1; j < T; ++j) pool.emplace_back(work, j);
+    } catch (const std::system_error& e) {
+        for (auto& th : pool) th.join();
+        throw ResourceExhausted(std::string("cannot start a coding thread (") + e.what() + "); use fewer threads");
+    }
     work(0);
     for (auto& th : pool) th.join();
     for (auto& e : errors)

@@ -24,7 +24,11 @@ Tables::Tables(const uint32_t* cdfs, size_t cdfs_len, const int32_t* num_symbols
     if (precision < 1 || precision > 16)
         throw InvalidTable("precision must be in [1, 16], got " + std::to_string(precision));
     if (num_tables == 0) throw InvalidTable("need at least one table");
-    if (num_tables > (1u << 20)) throw InvalidTable("too many tables");
+    if (num_tables > kMaxTables)
+        throw InvalidTable(std::to_string(num_tables) + " tables exceed the limit of " + std::to_string(kMaxTables));
+    if (cdfs_len > kMaxCdfEntries)
+        throw InvalidTable("cdfs has " + std::to_string(cdfs_len) + " entries, more than the limit of " +
+                           std::to_string(kMaxCdfEntries));
     const uint32_t total = 1u << precision;
     const int lut_bits = std::min(precision, kLutBits);
     lut_shift_ = precision - lut_bits;

@@ -8,6 +8,13 @@
 
 namespace aec {
 
+/// Most tables in one set (a model's channels or grid scales; the shipped models use 64 and 128). Each
+/// table costs a 2^12-entry (8 KiB) decoder lookup, so this bounds that to 32 MiB.
+constexpr size_t kMaxTables = 4096;
+/// Most CDF entries over all tables: 16 tables of the largest size (2^16 + 1 entries at precision 16).
+/// Bounds the CDF and encoder arrays to about 4 MiB and 16 MiB.
+constexpr size_t kMaxCdfEntries = 16 * ((size_t{1} << 16) + 1);
+
 /// A set of CDF tables sharing one precision. Table t codes the integers
 /// offset[t] .. offset[t] + num_symbols[t] - 2; its last symbol is the escape.
 class Tables {
@@ -20,7 +27,8 @@ public:
     };
 
     /// `cdfs` holds the tables back to back, table t with num_symbols[t] + 1 entries
-    /// from 0 to 2^precision. Throws InvalidTable when anything is off.
+    /// from 0 to 2^precision. Throws InvalidTable when anything is off, before allocating anything when
+    /// the sizes exceed kMaxTables or kMaxCdfEntries.
     Tables(const uint32_t* cdfs, size_t cdfs_len, const int32_t* num_symbols,
            const int32_t* offsets, size_t num_tables, int precision);
 

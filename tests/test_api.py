@@ -2,9 +2,12 @@
 
 import io
 import math
+import os
 import pickle
+import struct
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ import torch
 from PIL import Image, ImageCms
 
 import aecodec
-from aecodec.errors import UnsupportedImageError
+from aecodec.errors import CorruptStreamError, UnsupportedImageError
 from conftest import PSNR_TOLERANCE_DB, synthetic_photo
 
 
@@ -89,6 +92,33 @@ def test_alpha_is_lossless(codec, photo, mode):
     assert aecodec.info(codec.encode(image, quality=60)).has_alpha
 
 
+def _with_alpha_size(data: bytes, width: int, height: int) -> bytes:
+    """The file with its ALPH PNG's header claiming width x height (PNG chunk CRC and file CRC re-sealed)."""
+    import zlib
+
+    from aecodec import container
+
+    parsed = container.parse(data)
+    png = bytearray(parsed.sections[container.ALPHA])
+    struct.pack_into(">II", png, 16, width, height)  # IHDR data starts after the signature, length and type
+    struct.pack_into(">I", png, 29, zlib.crc32(bytes(png[12:29])))
+    parsed.sections[container.ALPHA] = bytes(png)
+    return container.serialize(parsed)
+
+
+def test_alpha_png_claiming_a_huge_size_stays_in_the_error_hierarchy(codec, photo):
+    """A PNG header claiming 20000x20000 once escaped as PIL.Image.DecompressionBombError."""
+    image = Image.fromarray(photo[:24, :40]).convert("RGBA")
+    data = codec.encode(image, quality=50)
+    for size in ((20000, 20000), (10000, 10000), (41, 24)):
+        hostile = _with_alpha_size(data, *size)
+        with pytest.raises(CorruptStreamError, match=f"alpha plane is a {size[0]}x{size[1]} PNG"):
+            aecodec.decode(hostile)
+        with pytest.raises(OSError, match=f"alpha plane is a {size[0]}x{size[1]} PNG"):  # through Pillow
+            Image.open(io.BytesIO(hostile)).load()
+    assert aecodec.decode(_with_alpha_size(data, 40, 24)).size == (40, 24)
+
+
 def test_palette_cmyk_and_16bit_are_converted_with_warning(codec, photo):
     palette = Image.fromarray(photo).convert("P")
     with pytest.warns(UserWarning, match="mode P is converted to RGB"):
@@ -103,14 +133,39 @@ def test_palette_cmyk_and_16bit_are_converted_with_warning(codec, photo):
     assert psnr(decoded, photo[..., 0]) > 20
 
 
+@pytest.mark.parametrize("mode, key", [("RGB", (10, 20, 30)), ("L", 9)])
+def test_transparent_colour_key_is_kept_as_alpha(codec, photo, mode, key):
+    """RGB and L PNGs with a tRNS colour key keep their transparency, like palette images."""
+    pixels = np.array(Image.fromarray(photo).convert(mode))
+    keyed = np.zeros(pixels.shape[:2], bool)
+    keyed[10:30, 20:60] = True
+    pixels[keyed] = key
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", transparency=key)
+    source = Image.open(buffer)
+    assert source.mode == mode and source.info["transparency"] == key
+    with pytest.warns(UserWarning, match="transparent colour key"):
+        data = codec.encode(source, quality=80)
+    decoded = codec.decode(data)
+    assert decoded.mode == {"RGB": "RGBA", "L": "LA"}[mode]
+    expected_alpha = np.where(np.all(pixels.reshape(*keyed.shape, -1) == key, axis=-1), 0, 255)
+    assert (expected_alpha == 0).sum() >= keyed.sum()
+    np.testing.assert_array_equal(np.asarray(decoded.getchannel("A")), expected_alpha)
+
+
 def test_exif_orientation_is_applied(codec, photo):
     image = Image.fromarray(photo)
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise on display
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", exif=exif, quality=95)
-    decoded = codec.decode(codec.encode(Image.open(buffer)))
+    source = Image.open(buffer)
+    upright = np.asarray(source.transpose(Image.Transpose.ROTATE_270))  # Pillow's rotation of orientation 6
+    decoded = codec.decode(codec.encode(source))
     assert decoded.size == (photo.shape[0], photo.shape[1])
+    turned_the_other_way = upright[::-1, ::-1]  # same size: orientation 8
+    assert psnr(decoded, upright) > 30
+    assert psnr(decoded, upright) > psnr(decoded, turned_the_other_way) + 10
     assert 0x0112 not in decoded.getexif()  # the pixels are upright: no orientation is carried
 
 
@@ -182,7 +237,29 @@ def test_target_bpp_is_met(codec):
     for target in (low + 0.3 * (high - low), low + 0.7 * (high - low)):
         bpp = 8 * len(codec.encode(image, target_bpp=target)) / pixels
         assert abs(bpp - target) <= 0.05 * target, (target, bpp)
-    assert 8 * len(codec.encode(image, target_bpp=low / 2)) / pixels == pytest.approx(low)
+    with pytest.warns(UserWarning, match="below the lowest rate"):
+        assert 8 * len(codec.encode(image, target_bpp=low / 2)) / pixels == pytest.approx(low)
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), -float("inf"), -1.0, 0.0, "x"])
+def test_target_bpp_must_be_positive_and_finite(tiny_codec, photo, target):
+    """NaN once slipped through every comparison and wrote a quality-1 file."""
+    with pytest.raises(ValueError, match="target_bpp must be a positive"):
+        tiny_codec.encode(photo, target_bpp=target)
+
+
+def test_unreachable_target_bpp_warns_with_the_rate_reached(tiny_codec, photo):
+    pixels = photo.shape[0] * photo.shape[1]
+    lowest = 8 * len(tiny_codec.encode(photo, quality=1)) / pixels
+    highest = 8 * len(tiny_codec.encode(photo, quality=100)) / pixels
+    with pytest.warns(UserWarning, match=rf"below the lowest rate of this image: coded at quality 1, {lowest:.4f} bpp"):
+        assert 8 * len(tiny_codec.encode(photo, target_bpp=lowest / 3)) / pixels == lowest
+    with pytest.warns(UserWarning, match=rf"above the highest rate of this image: coded at quality 100, "
+                                         rf"{highest:.4f} bpp"):
+        assert 8 * len(tiny_codec.encode(photo, target_bpp=highest * 3)) / pixels == highest
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a reachable target: no warning
+        tiny_codec.encode(photo, target_bpp=(lowest + highest) / 2)
 
 
 def test_file_size_matches_estimated_rate(codec):
@@ -263,16 +340,28 @@ def test_decoding_is_identical_in_a_fresh_process(tmp_path, photo):
 
 
 def test_tiles_leave_no_seams(codec):
+    """Pixels on both sides of every tile border match the untiled result (a missing tile margin of one
+    latent element already moves those pixels by 0.2 levels on average, none moves them by 8.7)."""
+    from aecodec.tiling import LATENT_STRIDE
+
     image = synthetic_photo(512, 768, seed=9)
-    untiled = codec.decode(codec.encode(image, quality=60))
     engine = codec.engine
+    untiled_file = codec.encode(image, quality=60)
+    untiled = np.asarray(codec.decode(untiled_file)).astype(int)
     saved = engine.tile_latent
     engine.tile_latent = 12
     try:
-        tiled = codec.decode(codec.encode(image, quality=60))
+        tiled_decode = np.asarray(codec.decode(untiled_file)).astype(int)  # synthesis in tiles
+        tiled_both = np.asarray(codec.decode(codec.encode(image, quality=60))).astype(int)  # and analysis
     finally:
         engine.tile_latent = saved
-    assert abs(psnr(tiled, image) - psnr(untiled, image)) < 0.1
+    step = 12 * LATENT_STRIDE
+    rows = np.concatenate([np.arange(b - 2, b + 2) for b in range(step, image.shape[0], step)])
+    cols = np.concatenate([np.arange(b - 2, b + 2) for b in range(step, image.shape[1], step)])
+    assert len(rows) == 8 and len(cols) == 12
+    for tiled in (tiled_decode, tiled_both):
+        for strips in (np.abs(tiled[rows] - untiled[rows]), np.abs(tiled[:, cols] - untiled[:, cols])):
+            assert strips.max() <= 2 and strips.mean() <= 0.05, (strips.max(), strips.mean())
 
 
 def _substream_count(stream: bytes) -> int:
@@ -349,3 +438,62 @@ def test_codec_pickles_to_its_settings(codec, tiny_codec, photo, tmp_path):
                             capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == tiny_codec.encode(photo, quality=60)
+
+
+# A small file whose valid header claims a 9459x9459 image (just under the pixel limit) with streams that are
+# broken in ways visible without decoding: it must fail before the networks run and the latent's arrays
+# (4 x 269 MB for the shipped model) are allocated. Run in a child process so that its peak RSS is its own.
+HUGE_HEADER_CHILD = """
+import io, resource, sys
+import numpy as np
+from PIL import Image
+import aecodec
+from aecodec import container
+from aecodec.errors import AecodecError
+
+codec = aecodec.Codec(precision="fp32", threads=1)
+engine = codec.engine
+codec.decode(codec.encode(np.full((64, 64, 3), 128, np.uint8), quality=10))  # warm up
+
+def hostile(side, mode, y_stream, alpha=None):
+    m, n = engine.model.config.m, engine.model.config.n
+    _, _, yh, yw = engine.latent_shape(side, side, m)
+    z_shape = (1, n, yh // 4, yw // 4)
+    sections = {container.HYPER_LATENT: engine.hyper_coder.compress(np.zeros(z_shape, np.int32),
+                                                                     engine._hyper_indexes(z_shape)),
+                container.LATENT: y_stream}
+    if alpha is not None:
+        sections[container.ALPHA] = alpha
+    header = container.Header(model_id=codec.model_id, fingerprint=engine.fingerprint_bytes, width=side,
+                              height=side, mode=mode, quality=50.0)
+    return container.serialize(container.Container(header, sections))
+
+png = io.BytesIO()
+Image.new("L", (8, 8)).save(png, format="PNG")
+files = {
+    "substream lengths beyond the section": hostile(9459, "RGB", b"\\xa1\\x08" + b"\\xa0\\x9c\\x01" * 7 + bytes(1000)),
+    "alpha plane of another size": hostile(9459, "RGBA", b"\\xa1\\x01" + bytes(1000), png.getvalue()),
+}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for name, data in files.items():
+    assert len(data) < 200_000, len(data)  # mostly the hyper-latent stream
+    try:
+        codec.decode(data)
+    except AecodecError as exc:
+        print(name, "->", type(exc).__name__, exc)
+    else:
+        raise SystemExit(f"{name}: decoded")
+growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print("peak RSS growth MiB", growth // 1024)
+"""
+
+
+def test_huge_header_with_broken_streams_fails_before_allocating():
+    result = subprocess.run([sys.executable, "-c", HUGE_HEADER_CHILD], capture_output=True, text=True,
+                            timeout=1800, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert "substream lengths beyond the section -> TruncatedStreamError" in lines[0], lines
+    assert "alpha plane of another size -> CorruptStreamError" in lines[1], lines
+    growth = int(lines[-1].split()[-1])
+    assert growth < 64, f"decoding the hostile files grew the peak RSS by {growth} MiB"

@@ -356,3 +356,18 @@ def test_progress_on_a_terminal_per_file_and_per_refined_image(tmp_path):
     assert "img0.png: refining" in terminal and "step" in terminal  # the refinement steps of each image
     code, _, terminal = run_on_terminal("encode", tmp_path / "in", "-d", tmp_path / "quiet", "--quiet")
     assert code == 0 and terminal == ""
+
+
+def test_decoding_many_files_goes_on_after_a_hostile_alpha_plane(tmp_path):
+    """An ALPH PNG claiming 20000x20000 once ended a multi-file decode with a traceback."""
+    from test_api import _with_alpha_size
+
+    rgba = Image.fromarray(synthetic_photo(24, 40, seed=12)).convert("RGBA")
+    good = aecodec.encode(rgba, quality=50)
+    (tmp_path / "a_bomb.aec").write_bytes(_with_alpha_size(good, 20000, 20000))
+    (tmp_path / "b_good.aec").write_bytes(good)
+    result = run("decode", tmp_path / "a_bomb.aec", tmp_path / "b_good.aec", "-d", tmp_path / "out")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "a_bomb.aec: alpha plane is a 20000x20000 PNG" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b_good.png"]

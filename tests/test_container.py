@@ -91,6 +91,18 @@ def test_version_and_mode_checked(tiny_codec, small_file):
         tiny_codec.decode(_with_header_field(small_file, 32, "<B", 7))
 
 
+@pytest.mark.parametrize("offset, fmt, value", [(14, "<H", 1), (14, "<H", 0x8000), (33, "<B", 1), (34, "<B", 0x80),
+                                                (35, "<B", 0xFF)])
+def test_reserved_header_fields_must_be_zero(tiny_codec, small_file, offset, fmt, value):
+    """docs/FORMAT.md: the u16 at offset 14 and the bytes at 33-35 are reserved, 0."""
+    edited = _with_header_field(small_file, offset, fmt, value)
+    with pytest.raises(CorruptStreamError, match="reserved header fields must be zero"):
+        tiny_codec.decode(edited)
+    with pytest.raises(CorruptStreamError, match="reserved header fields must be zero"):
+        aecodec.info(edited)
+    assert small_file[14:16] == b"\0\0" and small_file[33:36] == b"\0\0\0"
+
+
 def test_bomb_limit_checked_before_decoding(tiny_codec, small_file):
     huge = _with_header_field(_with_header_field(small_file, 24, "<I", 200_000), 28, "<I", 100_000)
     with pytest.raises(ImageTooLargeError, match="exceeds the limit"):

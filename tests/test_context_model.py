@@ -122,3 +122,26 @@ def test_corrupt_pass_is_an_error_not_garbage(tiny_context_weights):
     broken = aecodec.engine.CodedLatents(coded.z_stream, pack_passes(streams))
     with pytest.raises(AecodecError):
         engine.decode_latent(broken, 40, 56, 60.0, 1)
+
+
+def test_broken_pass_headers_fail_before_the_networks_run(tiny_context_weights, monkeypatch):
+    """Each pass's stream header is checked against its element count before the context networks run."""
+    from aecodec import container
+    from aecodec.errors import CorruptStreamError
+
+    codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
+    data = codec.encode(synthetic_photo(40, 56, seed=5), quality=50)
+    parsed = container.parse(data)
+    passes = unpack_passes(parsed.sections[container.LATENT], codec.engine.passes)
+    assert codec.decode(data).size == (56, 40)
+
+    def networks_ran(*args, **kwargs):
+        raise AssertionError("the context networks ran before the cheap checks")
+
+    monkeypatch.setattr(codec.engine, "_code_passes", networks_ran)
+    # bad tag, impossible substream count, lengths beyond the pass, a length that is not whole words
+    for broken in (b"\x00" + passes[-1][1:], b"\xa1\x88\x27" + bytes(16), b"\xa1\x02\xff\xff\x03" + bytes(32),
+                   passes[-1] + b"\0\0"):
+        parsed.sections[container.LATENT] = pack_passes([*passes[:-1], broken])
+        with pytest.raises(CorruptStreamError):
+            codec.decode(container.serialize(parsed))

@@ -119,3 +119,93 @@ def test_stream_errors():
         single = coder.compress(means, means, scales)
         coder.decompress(single[:2] + bytes([single[2] ^ 1]) + single[3:], means, scales)
     assert isinstance(CorruptStreamError("x"), ValueError)
+
+
+# Every binding called with None in each argument position, in a child process so that a crash shows as a
+# failure: each call must raise TypeError (pybind11's argument check) or an AecodecError.
+NONE_CHILD = """
+import numpy as np
+from aecodec import _core
+from aecodec.entropy import default_gaussian_coder
+from aecodec.errors import AecodecError
+
+coder = default_gaussian_coder()
+model, tables = coder._model, coder.quantized.build()
+f = np.zeros(4, np.float32)
+s = np.ones(4, np.float32)
+i = np.zeros(4, np.int32)
+q = coder.quantized
+calls = {
+    _core.Tables: (q.cdfs, q.num_symbols, q.offsets, q.precision),
+    _core.GaussianModel: (tables, coder.scale_grid),
+    _core.encode_gaussian: (model, f, f, s, 1, 1),
+    _core.decode_gaussian: (model, _core.encode_gaussian(model, f, f, s), f, s, 1),
+    _core.bits_gaussian: (model, f, f, s),
+    _core.scale_indexes: (model, s),
+    _core.encode_indexed: (tables, i, i, 1, 1),
+    _core.decode_indexed: (tables, _core.encode_indexed(tables, i, i), i, 1),
+    _core.bits_indexed: (tables, i, i),
+    _core.stream_substreams: (_core.encode_indexed(tables, i, i), 4),
+}
+for function, args in calls.items():
+    function(*args)  # the valid call works
+    for position in range(len(args)):
+        hostile = list(args)
+        hostile[position] = None
+        try:
+            function(*hostile)
+        except (TypeError, AecodecError):
+            pass
+        else:
+            raise SystemExit(f"{function.__name__} accepted None as argument {position}")
+print("all rejected")
+"""
+
+
+def test_every_binding_rejects_none():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", NONE_CHILD], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stdout[-1000:], result.stderr[-2000:])
+    assert result.stdout.strip() == "all rejected"
+
+
+def test_arrays_are_not_converted_silently():
+    """The bindings take arrays as they are: a list or another dtype is a TypeError, not a converted copy."""
+    coder = default_gaussian_coder()
+    f = np.zeros(4, np.float32)
+    with pytest.raises(TypeError):
+        _core.bits_gaussian(coder._model, f.astype(np.float64), f, f + 1)
+    with pytest.raises(TypeError):
+        _core.scale_indexes(coder._model, [1.0, 2.0])
+    with pytest.raises(TypeError):
+        _core.scale_indexes(coder._model, np.ones((4, 4), np.float32)[:, 0])  # not contiguous
+
+
+def test_table_sizes_are_limited_before_allocating():
+    """About 2^20 tables would need an 8 GiB decoder lookup; the limits refuse them first."""
+    count = 1 << 20
+    num_symbols = np.full(count, 2, np.int32)
+    cdfs = np.tile(np.array([0, 8, 16], np.uint32), count)
+    with pytest.raises(InvalidTableError, match=f"{count} tables exceed the limit of {_core.MAX_TABLES}"):
+        _core.Tables(cdfs, num_symbols, np.zeros(count, np.int32), 4)
+    # Few tables, but more CDF entries than the limit: 17 full tables at precision 16.
+    full = np.arange(1 << 16 | 1, dtype=np.uint32)
+    with pytest.raises(InvalidTableError, match="more than the limit"):
+        _core.Tables(np.tile(full, 17), np.full(17, 1 << 16, np.int32), np.zeros(17, np.int32), 16)
+    # The largest allowed sets build.
+    assert len(_core.Tables(np.tile(full, 16), np.full(16, 1 << 16, np.int32), np.zeros(16, np.int32), 16)) == 16
+    many = _core.MAX_TABLES
+    assert len(_core.Tables(cdfs[: 3 * many], num_symbols[:many], np.zeros(many, np.int32), 4)) == many
+
+
+def test_stream_header_is_checked_before_decoding():
+    coder = default_gaussian_coder()
+    z = np.zeros(1000, np.float32)
+    data = coder.compress(z, z, z + 1, substreams=4)
+    assert _core.stream_substreams(data, 1000) == 4
+    with pytest.raises(TruncatedStreamError, match="substream lengths exceed"):
+        _core.stream_substreams(data[:10], 1000)
+    with pytest.raises(CorruptStreamError, match="invalid substream count"):
+        _core.stream_substreams(data, 3)

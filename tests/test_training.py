@@ -71,9 +71,25 @@ def test_resume_is_exact(image_folder, tmp_path):
     assert any(r.get("event") == "resumed" for r in log) and log[-1]["step"] == 4
 
 
+def _objective(trainer: Trainer, image_folder) -> float:
+    """The training loss of the trainer's model on fixed patches, levels and noise."""
+    from aecodec.nn.objective import rate_distortion_loss
+
+    sampler = PatchSampler(image_folder, 64, 8, seed=0)
+    x = torch.from_numpy(sampler.sample_batch(np.random.default_rng(123))).permute(0, 3, 1, 2).float().div(255)
+    level = torch.linspace(0, trainer.model.num_levels - 1, x.shape[0])
+    torch.manual_seed(7)
+    with torch.no_grad():
+        out = trainer.model(x.contiguous(memory_format=torch.channels_last), level)
+        return float(rate_distortion_loss(out, x, trainer.model.lambdas_at(level))["loss"])
+
+
 def test_training_lowers_the_loss_and_evaluates(image_folder, tmp_path):
     trainer = Trainer(options(image_folder, tmp_path / "run", 40, lr=1e-3, eval_dir=str(image_folder)))
+    before = _objective(trainer, image_folder)
     trainer.run()
+    after = _objective(trainer, image_folder)
+    assert after < 0.8 * before, (before, after)
     log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     evaluation = [r for r in log if r.get("event") == "eval"][-1]["rd"]
     assert len(evaluation) == 4 and all(r["bpp"] > 0 and r["psnr"] > 5 for r in evaluation)

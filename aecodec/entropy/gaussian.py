@@ -97,6 +97,11 @@ class GaussianCoder:
         y_hat, symbols = _core.decode_gaussian(self._model, stream_bytes(data), means, scales, t)
         return y_hat.reshape(means.shape), symbols.reshape(means.shape)
 
+    def check_stream(self, data: bytes, count: int) -> int:
+        """Checks the header and substream lengths of a stream of ``count`` values without decoding it
+        (CorruptStreamError / TruncatedStreamError); returns its substream count."""
+        return _core.stream_substreams(stream_bytes(data), count)
+
     def estimate_bits(self, y, means, scales) -> float:
         """Ideal code length (sum of -log2 p under the quantized tables, escapes included)."""
         return _core.bits_gaussian(self._model, *self._inputs(y, means, scales))
