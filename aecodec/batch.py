@@ -40,11 +40,11 @@ def worker_precision() -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def worker_codec(threads: int, precision: str):
+def worker_codec(threads: int, precision: str, model_id: int):
     """The worker process's codec for these settings: the model is loaded on first use, then reused."""
     from aecodec.api import Codec
 
-    return Codec(threads=threads, precision=precision)
+    return Codec(model_id, threads=threads, precision=precision)
 
 
 def process_on_worker(source: Path, target: Path, *, work, args: argparse.Namespace, threads: int,
@@ -52,7 +52,9 @@ def process_on_worker(source: Path, target: Path, *, work, args: argparse.Namesp
     """One file on a worker: ``cli.process_file`` with the worker's codec."""
     from aecodec.cli import process_file
 
-    return process_file(work, worker_codec(threads, precision), source, target, args)
+    from aecodec.cli import encoding_model
+
+    return process_file(work, worker_codec(threads, precision, encoding_model(args)), source, target, args)
 
 
 def ignore_interrupts(worker=None) -> None:

@@ -215,7 +215,7 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
             return run_on_dask(work, [s for s, _ in sources], targets, args)
         from aecodec.api import Codec  # torch and the model: only where the files are coded
 
-        codec = Codec(threads=args.threads)
+        codec = Codec(encoding_model(args), threads=args.threads)
     except (CliError, AecodecError, OSError) as exc:
         return _fail(exc)
     to_stderr = any(str(t) == STDIO for t in targets)  # stdout carries data: summaries go to stderr
@@ -311,6 +311,20 @@ def _run_bench(argv: list[str]) -> int:
         return _fail(f"the benchmarks need {exc.name}, which is not installed: pip install 'aecodec[bench]'")
 
 
+def encoding_model(args: argparse.Namespace) -> int:
+    """The model id an encode command asked for (the default model otherwise, and for decoding)."""
+    from aecodec.models import DEFAULT_MODEL_ID, entry
+
+    model = getattr(args, "model", None)
+    if model is None:
+        return DEFAULT_MODEL_ID
+    try:
+        entry(model)
+    except AecodecError as exc:
+        raise CliError(str(exc)) from None
+    return model
+
+
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc = sub.add_parser("encode", help="compress images to .aec")
     enc.add_argument("inputs", nargs="+", metavar="IN",
@@ -320,6 +334,9 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     rate.add_argument("--bpp", type=POSITIVE, default=None, help="target bits per pixel instead of a quality")
     enc.add_argument("-e", "--effort", type=int, default=0, choices=range(4), metavar="{0..3}",
                      help="encoder effort: higher is slower and smaller at the same quality (default 0)")
+    enc.add_argument("--model", type=int, default=None, metavar="ID",
+                     help="registered model to encode with: 1 (hyperprior, the default) or 2 (context "
+                          "entropy model, development weights); decoding reads the model from the file")
     enc.add_argument("--strip", action="store_true", help="drop all metadata (EXIF, ICC profile, XMP)")
     for kind, label in (("exif", "EXIF"), ("icc", "the ICC profile"), ("xmp", "XMP")):
         enc.add_argument(f"--strip-{kind}", action="store_true", help=f"drop {label} (kept by default)")

@@ -67,7 +67,7 @@ class ContextEngine(CodecEngine):
     def _code_passes(self, z_hat: torch.Tensor, scale_rule: str, code_pass) -> torch.Tensor:
         """Runs the passes in order; ``code_pass(means, scales, where)`` codes (or decodes) the elements of
         one pass and returns their coded values (float32, flat, in boolean-mask order). Returns the
-        synthesis input: the coded latent plus the latent residual prediction.
+        coded latent and the synthesis input (the coded latent plus the latent residual prediction).
 
         Every value that selects a table is computed here, in float64 on one thread.
         """
@@ -102,7 +102,7 @@ class ContextEngine(CodecEngine):
                 residual = self.model.contexts[index].residual(
                     hyper.float(), channel_ctx.float() if channel_ctx is not None else None, y_hat)
             synthesis_input.append(y_hat + residual)
-        return torch.cat(synthesis_input, dim=1)
+        return torch.from_numpy(np.concatenate(coded_slices, axis=1)), torch.cat(synthesis_input, dim=1)
 
     # ----- encoder -------------------------------------------------------------------------
 
@@ -144,8 +144,9 @@ class ContextEngine(CodecEngine):
 
     # ----- decoder -------------------------------------------------------------------------
 
-    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
-                      scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
+    def decode_coded_latent(self, coded: CodedLatents, height: int, width: int, threads: int,
+                            scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[torch.Tensor, torch.Tensor]:
+        """The coded latent (symbols plus means; what selects the tables) and the synthesis input."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
         passes = unpack_passes(coded.y_stream, self.passes)
@@ -155,14 +156,18 @@ class ContextEngine(CodecEngine):
             for stream, count in zip(passes[2 * index : 2 * index + 2], (anchors, yh * yw - anchors)):
                 self.gaussian.check_stream(stream, (hi - lo) * count)
         streams = iter(passes)
-        started = time.perf_counter()
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // 4, yw // 4)))
 
         def decode_pass(means, scales, where):
             y_hat, _ = self.gaussian.decompress(next(streams), means, scales, threads=threads)
             return y_hat
 
-        latent = self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
+        return self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
+
+    def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
+                      scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
+        started = time.perf_counter()
+        _, latent = self.decode_coded_latent(coded, height, width, threads, scale_rule)
         decoded = time.perf_counter()
         _, inverse_gain = self._gains(quality)
         with torch.inference_mode():
