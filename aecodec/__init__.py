@@ -4,7 +4,7 @@
     image = aecodec.decode(data)               # -> PIL.Image.Image
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 from aecodec.container import DEFAULT_MAX_PIXELS as _DEFAULT_MAX_PIXELS  # noqa: E402
 
@@ -17,6 +17,7 @@ from aecodec.errors import (  # noqa: E402
     CorruptStreamError,
     ImageTooLargeError,
     ModelMismatchError,
+    ResourceError,
     TruncatedStreamError,
     UnsupportedFormatError,
     UnsupportedImageError,
@@ -41,6 +42,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "encode", "decode", "info", "Codec", "ImageInfo", "AecodecError", "ChecksumError", "CorruptStreamError",
-    "ImageTooLargeError", "ModelMismatchError", "TruncatedStreamError", "UnsupportedFormatError",
+    "ImageTooLargeError", "ModelMismatchError", "ResourceError", "TruncatedStreamError", "UnsupportedFormatError",
     "UnsupportedImageError", "MAX_IMAGE_PIXELS", "__version__",
 ]
