@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from aecodec.metrics import psnr
 
 # A Kodak image when the data folder sits beside a source checkout, else the package's own sample.
 KODAK_SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "kodak" / "kodim23.png"
@@ -21,11 +22,6 @@ def default_image() -> Path:
     from importlib.resources import files
 
     return Path(str(files("aecodec") / "data" / "sample.png"))
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return 10 * math.log10(255**2 / max(mse, 1e-12))
 
 
 def jpeg_at_size(rgb: np.ndarray, max_bytes: int) -> tuple[bytes, int]:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from aecodec.metrics import psnr  # noqa: F401  (bench's PSNR is the package's)
+
 # pytorch-msssim's 5-scale MS-SSIM with an 11-tap window needs the short side > (11 - 1) * 2**4.
 MSSSIM_MIN_SIDE = 161
 
@@ -13,14 +15,6 @@ MSSSIM_MIN_SIDE = 161
 def bpp(num_bytes: int, width: int, height: int) -> float:
     """Bits per pixel of a whole file."""
     return 8.0 * num_bytes / (width * height)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 images (all channels together, peak 255); inf when identical."""
-    if a.shape != b.shape:
-        raise ValueError(f"shape mismatch: {a.shape} vs {b.shape}")
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
 
 
 def msssim(a: np.ndarray, b: np.ndarray) -> float:

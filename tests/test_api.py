@@ -1,7 +1,6 @@
 """encode/decode/info/Codec with the shipped model: sizes, modes, rate control, determinism, tiling."""
 
 import io
-import math
 import os
 import pickle
 import struct
@@ -16,12 +15,8 @@ from PIL import Image, ImageCms
 
 import aecodec
 from aecodec.errors import CorruptStreamError, UnsupportedImageError
+from aecodec.metrics import psnr
 from conftest import PSNR_TOLERANCE_DB, synthetic_photo
-
-
-def psnr(a, b) -> float:
-    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
-    return 10 * math.log10(255**2 / max(mse, 1e-12))
 
 
 @pytest.mark.parametrize("height,width", [(1, 1), (1, 1000), (63, 65), (513, 769)])

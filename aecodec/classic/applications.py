@@ -13,6 +13,7 @@ from aecodec.classic.extras import require
 from aecodec.classic.corruption import corrupt
 from aecodec.classic.models import Autoencoder
 from aecodec.classic.training import evaluating
+from aecodec.metrics import psnr
 
 
 def _batched(fn, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
@@ -114,12 +115,6 @@ def anomaly_auc(model: Autoencoder, x_normal: torch.Tensor, x_anomalous: torch.T
 # ---------------------------------------------------------------- denoising
 
 
-def psnr(x: torch.Tensor, ref: torch.Tensor, peak: float = 1.0) -> float:
-    """PSNR in dB of ``x`` against ``ref`` from the mean squared error over all pixels."""
-    mse = torch.mean((x.double() - ref.double()) ** 2).item()
-    return float("inf") if mse == 0 else float(10.0 * np.log10(peak**2 / mse))
-
-
 @dataclass
 class DenoiseReport:
     """PSNR (dB) of the corrupted input and of the model's output, both against the clean images."""
@@ -140,7 +135,9 @@ def denoise(
     g = torch.Generator().manual_seed(seed)
     noisy = corrupt(x_clean, noise, level, generator=g)
     out = reconstruct(model, noisy)
-    return noisy, out, DenoiseReport(noise, level, psnr(noisy, x_clean), psnr(out, x_clean))
+    clean = x_clean.numpy()  # pixels in [0, 1]
+    return noisy, out, DenoiseReport(noise, level, psnr(noisy.numpy(), clean, peak=1.0),
+                                    psnr(out.numpy(), clean, peak=1.0))
 
 
 # ---------------------------------------------------------------- code statistics

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aecodec.metrics import psnr
+
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "golden.json"
 # A photo-like region (sky, ridges, the tree) whose sides are not multiples of 64, so padding is covered.
@@ -29,11 +31,6 @@ def pixel_hash(image: Image.Image) -> str:
     digest = hashlib.sha256(f"{image.mode}|{image.width}x{image.height}|".encode())
     digest.update(image.tobytes())
     return digest.hexdigest()
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255**2 / mse))
 
 
 def sample_path() -> Path:
