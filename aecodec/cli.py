@@ -36,13 +36,6 @@ class Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that cleanups run."""
 
 
-def readable_suffixes() -> set[str]:
-    """Extensions of the image formats this Pillow can open (plugins included), except .aec itself."""
-    from PIL import Image
-
-    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt != "AEC"}
-
-
 def expand_inputs(patterns: list[str], suffixes: set[str], recursive: bool = False) -> list[tuple[Path, Path | None]]:
     """(file, folder it was found in) for files named directly (folder None), files matching globs, and
     files with a matching suffix inside folders (and their subfolders with ``recursive``)."""
@@ -482,6 +475,8 @@ def _main(argv: list[str]) -> int:
         return _run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "encode":
+        from aecodec.imageio import readable_suffixes
+
         return _run_files(args, readable_suffixes(), ".aec", _encode_one)
     if args.command == "decode":
         return _run_files(args, {".aec"}, "." + (args.format or "png").lower().lstrip("."), _decode_one)

@@ -69,6 +69,14 @@ def _open_file(source, name: str) -> Image.Image:
 EXIF_PREFIX = b"Exif\x00\x00"  # what Pillow's JPEG reader puts before the TIFF structure in info["exif"]
 
 
+def readable_suffixes() -> set[str]:
+    """File name extensions (lower case, with the dot) of the image formats this Pillow can open, plugins
+    included, except .aec itself: what the CLI, the benchmarks and the classic family take from folders."""
+    from aecodec.pillow_plugin import FORMAT_ID
+
+    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt != FORMAT_ID}
+
+
 def bare_exif(value) -> bytes | None:
     """EXIF as a bare TIFF structure, from Pillow's ``info["exif"]`` bytes (with or without the
     "Exif\\0\\0" prefix) or an ``Image.Exif``; None when it is not EXIF."""

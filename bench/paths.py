@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aecodec.imageio import readable_suffixes
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 KODAK_DIR = SHARED / "data" / "kodak"
 REFERENCE_CSV = SHARED / "reference" / "kodak_curves.csv"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-
-IMAGE_SUFFIXES = {".png", ".ppm", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg"}
 
 
 def resolve(path: str | Path) -> Path:
@@ -20,5 +20,6 @@ def resolve(path: str | Path) -> Path:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files of a folder, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files of a folder (the formats Pillow opens), sorted by name."""
+    suffixes = readable_suffixes()
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)

@@ -52,8 +52,10 @@ def anomaly_split(anomaly_digit: int, test_fraction: float = 0.25, seed: int = 0
 def _read_gray(folder: str | Path, max_images: int) -> list[np.ndarray]:
     from PIL import Image
 
-    folder = Path(folder)
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"})[:max_images]
+    from aecodec.imageio import readable_suffixes
+
+    folder, suffixes = Path(folder), readable_suffixes()
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in suffixes)[:max_images]
     if not files:
         raise FileNotFoundError(f"no images in {folder}")
     images = []
