@@ -11,9 +11,8 @@ while coding.
 import numpy as np
 import numpy.typing as npt
 
-from .errors import AecodecError
-
-class InvalidInputError(AecodecError, ValueError): ...
+# The extension re-exports aecodec.errors.InvalidInputError itself (bindings.cpp: register_errors).
+from .errors import InvalidInputError as InvalidInputError
 
 MAX_TABLES: int  # most tables in one Tables (4096)
 MAX_CDF_ENTRIES: int  # most CDF entries over all tables of one Tables (16 * (2**16 + 1))

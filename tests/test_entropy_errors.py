@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aecodec import _core
+from aecodec import _core, errors
 from aecodec.entropy import GaussianCoder, IndexedCoder, InvalidInputError, default_gaussian_coder
 from aecodec.errors import AecodecError, CorruptStreamError, InvalidTableError, TruncatedStreamError
 
@@ -82,6 +82,7 @@ def test_input_validation():
     with pytest.raises(InvalidInputError, match="data must be bytes"):
         coder.decompress("abc", z, z + 1)
     assert issubclass(InvalidInputError, AecodecError) and issubclass(InvalidInputError, ValueError)
+    assert InvalidInputError is _core.InvalidInputError is errors.InvalidInputError  # one class, not a copy
 
     ic = IndexedCoder.from_pmfs([[0.5, 0.5]], [2], [0])
     with pytest.raises(InvalidInputError, match="indexes\\[1\\] = 3 is outside \\[0, 1\\)"):
@@ -125,7 +126,7 @@ def test_stream_errors():
 # failure: each call must raise TypeError (pybind11's argument check) or an AecodecError.
 NONE_CHILD = """
 import numpy as np
-from aecodec import _core
+from aecodec import _core, errors
 from aecodec.entropy import default_gaussian_coder
 from aecodec.errors import AecodecError
 
