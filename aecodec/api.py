@@ -26,11 +26,11 @@ TARGET_TOLERANCE = 1.05  # a target_bpp search accepts files up to 5% above the 
 # (295k elements) decodes in ~2 ms single-threaded, so it gets one (42 bytes saved at 4: 0.8% of a
 # quality-1 file); a 24 Mpx image gets the maximum of 8.
 ELEMENTS_PER_SUBSTREAM = 1 << 20
-MAX_SUBSTREAMS = 8
+ENCODER_MAX_SUBSTREAMS = 8  # this encoder's choice; the format allows aecodec.entropy's FORMAT_MAX_SUBSTREAMS
 
 
 def _substreams(numel: int) -> int:
-    return int(min(MAX_SUBSTREAMS, max(1, numel // ELEMENTS_PER_SUBSTREAM)))
+    return int(min(ENCODER_MAX_SUBSTREAMS, max(1, numel // ELEMENTS_PER_SUBSTREAM)))
 
 
 class Codec:

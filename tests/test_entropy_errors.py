@@ -210,3 +210,16 @@ def test_stream_header_is_checked_before_decoding():
         _core.stream_substreams(data[:10], 1000)
     with pytest.raises(CorruptStreamError, match="invalid substream count"):
         _core.stream_substreams(data, 3)
+
+
+def test_substream_limit_is_the_formats():
+    from aecodec.api import ENCODER_MAX_SUBSTREAMS
+    from aecodec.entropy._checks import FORMAT_MAX_SUBSTREAMS
+
+    coder = default_gaussian_coder()
+    z = np.zeros(FORMAT_MAX_SUBSTREAMS, np.float32)
+    data = coder.compress(z, z, z + 1, substreams=FORMAT_MAX_SUBSTREAMS)
+    assert _core.stream_substreams(data, z.size) == FORMAT_MAX_SUBSTREAMS
+    with pytest.raises(InvalidInputError, match=f"substreams must be an int in \\[1, {FORMAT_MAX_SUBSTREAMS}\\]"):
+        coder.compress(z, z, z + 1, substreams=FORMAT_MAX_SUBSTREAMS + 1)
+    assert 1 <= ENCODER_MAX_SUBSTREAMS <= FORMAT_MAX_SUBSTREAMS  # the encoder's policy stays inside the format

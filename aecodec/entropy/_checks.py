@@ -6,7 +6,7 @@ import numpy as np
 
 from .._core import InvalidInputError
 
-MAX_SUBSTREAMS = 4096
+FORMAT_MAX_SUBSTREAMS = 4096  # most substreams a stream may have (docs/ENTROPY.md; csrc/stream.hpp kMaxSubstreams)
 
 
 def float32_array(name: str, a) -> np.ndarray:

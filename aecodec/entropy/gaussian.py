@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._core import InvalidInputError
 from ..errors import InvalidTableError
-from ._checks import MAX_SUBSTREAMS, float32_array, positive_int, same_shape, stream_bytes
+from ._checks import FORMAT_MAX_SUBSTREAMS, float32_array, positive_int, same_shape, stream_bytes
 from .tables import check_precision, gaussian_pmfs, make_tables, quantize_pmfs
 
 
@@ -83,7 +83,7 @@ class GaussianCoder:
     def compress(self, y, means, scales, *, substreams: int = 1, threads: int = 1) -> bytes:
         """Quantizes symbol = rint(y - means) and codes it; `substreams` independent chunks on `threads` threads."""
         y, means, scales = self._inputs(y, means, scales)
-        k = positive_int("substreams", substreams, MAX_SUBSTREAMS)
+        k = positive_int("substreams", substreams, FORMAT_MAX_SUBSTREAMS)
         t = positive_int("threads", threads, 1024)
         return _core.encode_gaussian(self._model, y, means, scales, k, t)
 
