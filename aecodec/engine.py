@@ -25,7 +25,7 @@ from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.priors import gaussian_likelihood
 from aecodec.refine import (MAX_REFINE_PIXELS, TILE_LATENT, coded_bits, refine_hyper_latent, refine_latent,
                             refine_latent_in_tiles)
-from aecodec.tiling import LATENT_STRIDE, tiles
+from aecodec.tiling import HYPER_STRIDE, LATENT_STRIDE, tiles
 
 # How predicted scales pick their Gaussian table (GaussianCoder.snap_scales) when a caller does not say:
 # the rule of the format version the container writes.
@@ -130,8 +130,8 @@ class CodecEngine:
                 bottom = min(top + band, rows)
                 t0, t1 = max(top - margin, 0), min(bottom + margin, rows)
                 part = self.hyper_synthesis64(z_hat[:, :, t0:t1].double())
-                part = part[:, :, (top - t0) * 4 : (bottom - t0) * 4]
-                yield top * 4, bottom * 4, part[:, :m], part[:, m:]
+                part = part[:, :, (top - t0) * HYPER_STRIDE : (bottom - t0) * HYPER_STRIDE]
+                yield top * HYPER_STRIDE, bottom * HYPER_STRIDE, part[:, :m], part[:, m:]
 
     def _entropy_parameters(self, z_hat: torch.Tensor,
                             scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +140,7 @@ class CodecEngine:
         ``scale_rule`` picks the grid scale (see ``GaussianCoder.snap_scales``); the file format fixes it.
         """
         _, _, rows, cols = z_hat.shape
-        means = np.empty((1, self.model.config.m, rows * 4, cols * 4), dtype=np.float32)
+        means = np.empty((1, self.model.config.m, rows * HYPER_STRIDE, cols * HYPER_STRIDE), dtype=np.float32)
         scales = np.empty_like(means)
         for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
             means[:, :, top:bottom] = band_means.numpy()
@@ -298,7 +298,7 @@ class CodecEngine:
         """HxWx3 uint8 image from the two streams (``scale_rule``: the one the encoder used)."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
-        z_shape = (1, n, yh // 4, yw // 4)
+        z_shape = (1, n, yh // HYPER_STRIDE, yw // HYPER_STRIDE)
         # Cheap checks first: a broken latent stream header fails before the networks run and the
         # latent's arrays are allocated.
         self.gaussian.check_stream(coded.y_stream, m * yh * yw)

@@ -29,7 +29,7 @@ import torch
 from .nn.model import HyperpriorModel, round_ste
 from .nn.objective import rate_distortion_loss
 from .nn.priors import gaussian_likelihood
-from .tiling import LATENT_STRIDE, Window, tiles
+from .tiling import HYPER_STRIDE, LATENT_STRIDE, Window, tiles
 
 # effort -> Adam steps. Measured on three Kodak images at qualities 5/40/90 (2026-11-26): 16 steps cut
 # the rate 0.7-5% at equal or better PSNR, 32 steps a little more.
@@ -43,7 +43,6 @@ EVALUATE_EVERY = 4
 MAX_REFINE_PIXELS = 2_100_000
 TILE_LATENT = 56
 TILE_MARGIN = 4  # a multiple of 4, so that tiles line up with the hyper-latent
-HYPER_STRIDE = HyperpriorModel.STRIDE // LATENT_STRIDE  # latent elements per hyper-latent element
 # Hyper-latent refinement: Adam's step in hyper-latent units (0.05 for 30 steps cut the rate by 1%; steps of
 # 0.1-0.3 with a bf16 hyper-synthesis gained nothing; the hyper-synthesis runs in fp32 here), and
 # tiles of hyper-latent elements with a margin of fixed context (the hyper-synthesis sees ~2 elements away).

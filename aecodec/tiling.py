@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from aecodec.nn.model import HyperpriorModel
+
 LATENT_STRIDE = 16  # pixels per latent element along each side
+HYPER_STRIDE = HyperpriorModel.STRIDE // LATENT_STRIDE  # latent elements per hyper-latent element along each side
 
 
 class Window(NamedTuple):

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _core
 from .._core import InvalidInputError
 from ..errors import InvalidTableError
+from ..nn.priors import SCALE_BOUND  # the smallest scale the model predicts: the grid starts there
 from ._checks import FORMAT_MAX_SUBSTREAMS, float32_array, positive_int, same_shape, stream_bytes
 from .tables import check_precision, gaussian_pmfs, make_tables, quantize_pmfs
 
@@ -41,7 +42,7 @@ class GaussianCoder:
     and shared between instances.
     """
 
-    def __init__(self, scale_min=0.11, scale_max=256.0, num_scales=64, precision=16, tail_mass=1e-9):
+    def __init__(self, scale_min=SCALE_BOUND, scale_max=256.0, num_scales=64, precision=16, tail_mass=1e-9):
         precision = check_precision(precision)
         self.precision = precision
         self.tail_mass = float(tail_mass)
