@@ -7,11 +7,10 @@ import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from aecodec import container, models, releases
-from aecodec.engine import CodecEngine, CodedLatents, Timings, torch_threads
+from aecodec.engine import CodecEngine, CodedLatents, Timings, stored_quality, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
@@ -98,14 +97,14 @@ class Codec:
                     data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
                                            hyper_steps)
             else:
-                quality = float(np.float32(_check_quality(quality)))
+                quality = stored_quality(_check_quality(quality))
                 data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
                                        hyper_steps)
         self.last_timings = self.engine.timings.as_dict()
         return data
 
     def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0) -> bytes:
-        quality = float(np.float32(quality))
+        quality = stored_quality(quality)
         coded = self.engine.encode_latent(latent, quality, _substreams(latent.numel()), self._coder_threads(),
                                           container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION], hyper_steps,
                                           image_size=(planar.height, planar.width))
@@ -154,7 +153,7 @@ class Codec:
                     break
             else:
                 high = middle
-        return best, float(np.float32(low))
+        return best, stored_quality(low)
 
     # ----- decoding -------------------------------------------------------------------------
 

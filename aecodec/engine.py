@@ -63,9 +63,15 @@ class Timings:
         return {"transform_s": self.transform_s, "entropy_s": self.entropy_s}
 
 
+def stored_quality(quality: float) -> float:
+    """``quality`` rounded to float32, as the .aec header stores it: encoder and decoder derive the gains
+    from this value."""
+    return float(np.float32(quality))
+
+
 def quality_to_level(quality: float, num_levels: int) -> float:
     """Maps quality in [1, 100] linearly onto the model's gain levels [0, L-1]."""
-    return (float(np.float32(quality)) - 1.0) / 99.0 * (num_levels - 1)
+    return (stored_quality(quality) - 1.0) / 99.0 * (num_levels - 1)
 
 
 @dataclass
