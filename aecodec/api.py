@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from aecodec import container, models, releases
-from aecodec.engine import CodecEngine, CodedLatents, Timings, stored_quality, torch_threads
+from aecodec.engine import CodecEngine, CodedLatents, stored_quality, timed_call, torch_threads
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
@@ -37,7 +37,7 @@ class Codec:
 
     ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
     current setting). ``precision`` picks the transforms' arithmetic: "bf16" (fast on CPUs with AMX),
-    "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``. After each call ``last_timings`` splits the time into transform and entropy coding.
+    "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``. After each call ``last_timings`` splits its time into transform and entropy coding (this Codec's call only, even when Codecs of one model run in several threads).
 
     A Codec pickles to its settings and loads the model again where it is unpickled (once per process),
     so it can be sent to Dask workers (they need aecodec installed, and ``weights`` at the same path)::
@@ -87,9 +87,8 @@ class Codec:
         planar = to_planar(image)
         _apply_metadata_options(planar, strip, metadata)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
-        self.engine.timings = Timings()
         steps, hyper_steps = STEPS_OF_EFFORT[effort], HYPER_STEPS_OF_EFFORT[effort]
-        with torch_threads(self.threads):
+        with timed_call() as timings, torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:
                 data, quality = self._encode_to_target(planar, latent, target_bpp)
@@ -100,7 +99,7 @@ class Codec:
                 quality = stored_quality(_check_quality(quality))
                 data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
                                        hyper_steps)
-        self.last_timings = self.engine.timings.as_dict()
+        self.last_timings = timings.as_dict()
         return data
 
     def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0) -> bytes:
@@ -162,17 +161,16 @@ class Codec:
         parsed = container.parse(read_bytes(data), self.max_pixels)
         header = parsed.header
         engine = self._engine_for(header)
-        engine.timings = Timings()
         alpha = None
         if header.mode in ("RGBA", "LA"):  # before the latents: cheaper, and checked before the networks run
             if container.ALPHA not in parsed.sections:
                 raise container.CorruptStreamError(f"mode {header.mode} file has no alpha section")
             alpha = decode_alpha(parsed.sections[container.ALPHA], header.width, header.height)
         coded = CodedLatents(parsed.sections[container.HYPER_LATENT], parsed.sections[container.LATENT])
-        with torch_threads(self.threads):
+        with timed_call() as timings, torch_threads(self.threads):
             rgb = engine.decode_latent(coded, header.height, header.width, header.quality, self._coder_threads(),
                                        container.SCALE_RULE_OF_VERSION[header.version])
-        self.last_timings = engine.timings.as_dict()
+        self.last_timings = timings.as_dict()
         metadata = (parsed.sections.get(tag) for tag in container.METADATA_SECTIONS)
         return from_planar(rgb, header.mode, alpha, *metadata)
 

@@ -8,6 +8,7 @@ so that encoder and decoder derive the very same tables whatever torch's thread 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,21 @@ class Timings:
         return {"transform_s": self.transform_s, "entropy_s": self.entropy_s}
 
 
+# The Timings of the call in progress, per thread: an engine is shared by every Codec of its model.
+_CALL_TIMINGS: contextvars.ContextVar[Timings | None] = contextvars.ContextVar("aecodec_call_timings", default=None)
+
+
+@contextlib.contextmanager
+def timed_call():
+    """Yields a new Timings that collects the engine time of the block's engine calls in this thread only."""
+    timings = Timings()
+    token = _CALL_TIMINGS.set(timings)
+    try:
+        yield timings
+    finally:
+        _CALL_TIMINGS.reset(token)
+
+
 def stored_quality(quality: float) -> float:
     """``quality`` rounded to float32, as the .aec header stores it: encoder and decoder derive the gains
     from this value."""
@@ -103,13 +119,18 @@ class CodecEngine:
         self.gaussian = default_gaussian_coder()
         pmf, offsets, lengths = self.model.hyper_prior.pmf_table()
         self.hyper_coder = IndexedCoder.from_pmfs(pmf.numpy(), lengths.numpy(), offsets.numpy())
-        self.timings = Timings()
 
     @classmethod
     def from_file(cls, path: str | Path, model_id: int, precision: str = "auto") -> "CodecEngine":
         model, meta = load_weights(path)
         return cls(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,
                    precision=precision)
+
+    @property
+    def timings(self) -> Timings:
+        """Where the engine adds its time: the current ``timed_call``'s Timings (outside one, a scratch one)."""
+        current = _CALL_TIMINGS.get()
+        return Timings() if current is None else current
 
     @property
     def fingerprint_bytes(self) -> bytes:

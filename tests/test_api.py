@@ -6,6 +6,8 @@ import pickle
 import struct
 import subprocess
 import sys
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -16,7 +18,7 @@ from PIL import Image, ImageCms
 import aecodec
 from aecodec.errors import CorruptStreamError, UnsupportedImageError
 from aecodec.metrics import psnr
-from conftest import PSNR_TOLERANCE_DB, synthetic_photo
+from conftest import PSNR_TOLERANCE_DB, TINY_MODEL, synthetic_photo
 
 
 @pytest.mark.parametrize("height,width", [(1, 1), (1, 1000), (63, 65), (513, 769)])
@@ -492,3 +494,56 @@ def test_huge_header_with_broken_streams_fails_before_allocating():
     assert "alpha plane of another size -> CorruptStreamError" in lines[1], lines
     growth = int(lines[-1].split()[-1])
     assert growth < 64, f"decoding the hostile files grew the peak RSS by {growth} MiB"
+
+
+class _HeldQuality:
+    """A quality whose float() waits for the test's go-ahead: it parks an encode between its analysis and its
+    entropy coding, so that the test decides how two threads' calls interleave."""
+
+    def __init__(self, value: float):
+        self.value, self.reached, self.go = value, threading.Event(), threading.Event()
+        self.held_s = 0.0
+
+    def __float__(self) -> float:
+        started = time.perf_counter()
+        self.reached.set()
+        assert self.go.wait(timeout=120), "the test never released this encode"
+        self.held_s = time.perf_counter() - started
+        return self.value
+
+
+def test_codecs_sharing_an_engine_keep_their_own_timings_across_threads():
+    """Codec B's encode is parked while Codec A (same cached engine) entropy-codes a far larger image: B's
+    last_timings must hold only B's own work, which fits in the time B's call was not parked."""
+    first, second = (aecodec.Codec(weights=TINY_MODEL, precision="fp32", threads=1) for _ in range(2))
+    assert first.engine is second.engine
+    big, small = synthetic_photo(1024, 1024, seed=1), synthetic_photo(32, 32, seed=2)
+    calls = {}
+
+    def encode(name, codec, image, quality):
+        started = time.perf_counter()
+        try:
+            codec.encode(image, quality=quality)
+        except BaseException as exc:  # re-raised in the test's thread
+            calls[name] = exc
+        else:
+            calls[name] = time.perf_counter() - started - quality.held_s  # time the call was not parked
+
+    held_a, held_b = _HeldQuality(40.0), _HeldQuality(60.0)
+    a = threading.Thread(target=encode, args=("a", first, big, held_a))
+    b = threading.Thread(target=encode, args=("b", second, small, held_b))
+    a.start()
+    assert held_a.reached.wait(timeout=120)  # A analysed its image
+    b.start()
+    assert held_b.reached.wait(timeout=120)  # B analysed its image
+    held_a.go.set()
+    a.join(timeout=120)  # A entropy-codes while B is parked
+    held_b.go.set()
+    b.join(timeout=120)
+    for name in ("a", "b"):
+        if isinstance(calls.get(name), BaseException):
+            raise calls[name]
+    for name, codec in (("a", first), ("b", second)):
+        timings = codec.last_timings
+        assert set(timings) == {"transform_s", "entropy_s"} and min(timings.values()) > 0, (name, timings)
+        assert sum(timings.values()) <= calls[name], (name, timings, calls[name])
