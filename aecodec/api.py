@@ -37,7 +37,9 @@ class Codec:
 
     ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
     current setting). ``precision`` picks the transforms' arithmetic: "bf16" (fast on CPUs with AMX),
-    "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``. After each call ``last_timings`` splits its time into transform and entropy coding (this Codec's call only, even when Codecs of one model run in several threads).
+    "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``.
+    After each call ``last_timings`` splits its time into transform and entropy coding (this Codec's call
+    only, even when Codecs of one model run in several threads).
 
     A Codec pickles to its settings and loads the model again where it is unpickled (once per process),
     so it can be sent to Dask workers (they need aecodec installed, and ``weights`` at the same path)::
