@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageCms
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import container_harness
+import core_harness
 
-import container_harness  # noqa: E402
-import core_harness  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def small_image(height: int, width: int, channels: int, seed: int) -> np.ndarray:

@@ -7,16 +7,14 @@ _core (build_sanitized.sh), where atheris's coverage counters do not work.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import core_harness
 
-import core_harness  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def mutate(rng: np.random.Generator, data: bytes) -> bytes:

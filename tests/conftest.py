@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,11 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 KODAK = SHARED_DATA / "kodak"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 TINY_MODEL = TEST_DATA / "tiny_model.safetensors"
+
+# bench/ is a folder of the checkout, not an installed package: appended after site-packages (as `aecodec
+# bench` does) so that the bench tests import it and aecodec stays the installed one.
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 
 def synthetic_photo(height: int, width: int, seed: int = 0) -> np.ndarray:

@@ -1,16 +1,12 @@
 """bench/batch.py end to end on a few small images: both runs, identical bytes, the results files."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.batch import main  # noqa: E402
-from conftest import synthetic_photo  # noqa: E402
+from bench.batch import main
+from conftest import synthetic_photo
 
 pytest.importorskip("distributed", reason='dask.distributed is not installed (pip install "aecodec[dask]")')
 

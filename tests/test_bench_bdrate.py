@@ -1,18 +1,14 @@
 """BD-rate on synthetic curves and on the reference Kodak curves."""
 
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import reference  # noqa: E402
-from bench.bdrate import bd_rate  # noqa: E402
-from bench.metrics import msssim_db  # noqa: E402
-from bench.paths import REFERENCE_CSV  # noqa: E402
+from bench import reference
+from bench.bdrate import bd_rate
+from bench.metrics import msssim_db
+from bench.paths import REFERENCE_CSV
 
 RATE = np.array([0.1, 0.2, 0.4, 0.8, 1.6])
 PSNR = np.array([26.0, 28.5, 31.0, 34.0, 37.5])

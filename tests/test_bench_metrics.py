@@ -1,16 +1,12 @@
 """bpp and MS-SSIM helpers of bench/ on known inputs (its PSNR is aecodec.metrics', tested in test_metrics.py)."""
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import aecodec.metrics  # noqa: E402
-from bench import metrics  # noqa: E402
+import aecodec.metrics
+from bench import metrics
 
 
 def test_bpp_whole_file():

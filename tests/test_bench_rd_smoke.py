@@ -3,16 +3,13 @@
 import csv
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, features
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import rd  # noqa: E402
+from bench import rd
 
 pytestmark = pytest.mark.skipif(not features.check("webp"), reason="Pillow without WebP")
 

@@ -1,15 +1,12 @@
 """A tiny run of bench/speed.py: JPEG only, one small image, small peak-RSS image."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import speed  # noqa: E402
+from bench import speed
 
 
 def _images(folder: Path) -> Path:
