@@ -306,6 +306,7 @@ def _run_bench(argv: list[str]) -> int:
 
 def encoding_model(args: argparse.Namespace) -> int:
     """The model id an encode command asked for (the default model otherwise, and for decoding)."""
+    from aecodec.errors import AecodecError
     from aecodec.models import DEFAULT_MODEL_ID, entry
 
     model = getattr(args, "model", None)

@@ -25,6 +25,8 @@ class ModelEntry:
 # Never renumber or reuse an id: files in the wild name their model by it.
 REGISTRY: dict[int, ModelEntry] = {
     1: ModelEntry(1, "hyperprior-gain-n128-m192", "hyperprior-gain-n128-m192.safetensors"),
+    # Model 2: model 1's transforms plus a slice/checkerboard context entropy model (aecodec/nn/context_model.py).
+    2: ModelEntry(2, "context-gain-n128-m192", "context-gain-n128-m192.safetensors"),
 }
 DEFAULT_MODEL_ID = 1
 
