@@ -96,12 +96,8 @@ def _rate(value: float | None) -> str:
 
 def markdown(result: dict) -> str:
     m, s = result["meta"], result["summary"]
-    cpu = m["machine"]["cpu"]
     lines = ["# aecodec batch encoding: serial vs --jobs (Dask LocalCluster)", "",
-             f"- date: {m['date']}",
-             f"- machine: {cpu.get('model_name')}, {cpu.get('lscpu_cpus', cpu.get('logical_cpus'))} CPUs",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
-             f"- {m['concurrent_training_note']}",
+             *sysinfo.markdown_header(m),
              f"- inputs: {result['n_files']} files ({result['n_images']} images of {result['images']} "
              f"x{result['copies']}), quality {result['quality']}, {len(result['rounds'])} round(s), medians below",
              "", "| run | files | wall (s) | first file (s) | last file (s) | after last file (s) "

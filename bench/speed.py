@@ -265,12 +265,8 @@ def _fmt(v) -> str:
 
 def markdown(result: dict) -> str:
     m = result["meta"]
-    cpu = m["machine"]["cpu"]
     lines = ["# aecodec speed and memory", "",
-             f"- date: {m['date']}",
-             f"- machine: {cpu.get('model_name')}, {cpu.get('lscpu_cpus', cpu.get('logical_cpus'))} CPUs",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
-             f"- {m['concurrent_training_note']}",
+             *sysinfo.markdown_header(m),
              f"- images: {result['images']} ({result['n_images']}), {result['repeat']} runs per image; "
              "per-image median, then median over images",
              "- settings: " + ", ".join(f"{c} {s}" for c, s in result["settings"].items()), ""]

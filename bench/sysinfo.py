@@ -93,3 +93,12 @@ def meta(extra_versions: dict[str, str] | None = None) -> dict:
             "a model training job (python -m aecodec train) was running concurrently; "
             "timings are pessimistic" if jobs else "no training job detected"),
     }
+
+
+def markdown_header(meta: dict) -> list[str]:
+    """The lines every results file opens with: date, machine, versions, concurrent training."""
+    cpu = meta["machine"]["cpu"]
+    return [f"- date: {meta['date']}",
+            f"- machine: {cpu.get('model_name')}, {cpu.get('lscpu_cpus', cpu.get('logical_cpus'))} CPUs",
+            "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+            f"- {meta['concurrent_training_note']}"]
