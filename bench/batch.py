@@ -17,7 +17,6 @@ Writes bench/results/batch/batch.json and batch.md (or --out).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -161,12 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"meta": sysinfo.meta({"dask": dask.__version__, "distributed": distributed.__version__}),
               "images": str(images_dir), "n_images": len(images), "copies": args.copies, "n_files": len(files),
               "quality": args.quality, "jobs": args.jobs, "summary": summarize(rounds), "rounds": rounds}
-    out = resolve(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "batch.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "batch.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"[batch] wrote {out / 'batch.json'} and {out / 'batch.md'}")
+    sysinfo.write_results(resolve(args.out), "batch", result, markdown(result))
     return 0 if result["summary"]["identical_bytes"] else 1
 
 

@@ -381,12 +381,7 @@ def main(argv: list[str] | None = None) -> int:
               "repeat": args.repeat, "threads": threads, "settings": {c: SETTINGS[c] for c in codecs},
               "notes": notes, "target": target, "summary": summary, "per_image": rows,
               "rss_setup": rss_setup, "rss": rss, "model2_decode_ratio": decode_ratios(summary)}
-    out = resolve(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "speed.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "speed.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"[speed] wrote {out / 'speed.json'} and {out / 'speed.md'}")
+    sysinfo.write_results(resolve(args.out), "speed", result, markdown(result))
     return 0
 
 

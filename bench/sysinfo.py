@@ -102,3 +102,16 @@ def markdown_header(meta: dict) -> list[str]:
             f"- machine: {cpu.get('model_name')}, {cpu.get('lscpu_cpus', cpu.get('logical_cpus'))} CPUs",
             "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
             f"- {meta['concurrent_training_note']}"]
+
+
+def write_results(folder, name: str, result: dict, markdown: str) -> None:
+    """Writes FOLDER/NAME.json and FOLDER/NAME.md (created if needed) and prints the markdown."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (folder / f"{name}.md").write_text(markdown)
+    print(markdown)
+    print(f"[{name}] wrote {folder / (name + '.json')} and {folder / (name + '.md')}")
