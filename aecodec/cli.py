@@ -413,6 +413,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="model 2's context networks learn at --lr times this")
     p.add_argument("--transforms-from-step", type=NON_NEGATIVE_INT, default=default["transforms_from_step"],
                    help="model 2: keep model 1's parts frozen before this step (train the context first)")
+    p.add_argument("--stage", choices=["joint", "context"], default=default["stage"],
+                   help="model 2: joint trains everything on rate and distortion; context trains only the "
+                        "context networks, on rate alone (about 3x cheaper steps; the context-first stage)")
     p.add_argument("--keep-snapshots", action="store_true",
                    help="keep a copy of the weights at every checkpoint in OUT/snapshots/ (to compare runs)")
     p.add_argument("--rate-proxy", choices=["noise", "ste"], default=default["rate_proxy"],

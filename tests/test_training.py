@@ -12,6 +12,8 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
+from aecodec.nn.store import read_metadata
+from aecodec.releases import encoder_weights
 from aecodec.training.data import PatchSampler, split_holdout, step_batches
 from aecodec.training.options import TrainOptions
 from aecodec.training.trainer import Trainer
@@ -131,3 +133,37 @@ def test_ddp_smoke(image_folder, tmp_path):
 def test_compiled_training_step(image_folder, tmp_path):
     Trainer(options(image_folder, tmp_path / "compiled", 2, compile=True)).run()
     assert (tmp_path / "compiled" / "weights.safetensors").exists()
+
+
+def _latent_bits(model, x, level):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        return float(-torch.log2(model.context_rate_forward(x, level, "noise")["y_likelihood"]).sum())
+
+
+def test_context_stage_trains_only_the_context_on_rate(image_folder, tmp_path):
+    weights = encoder_weights(2)  # model 2's development weights: a real latent to predict
+    start = int(read_metadata(weights)["steps"])
+    opts = options(image_folder, tmp_path / "ctx", start + 30, model="context", n=128, m=192, stage="context",
+                   init_weights=str(weights), lr=1e-5, context_lr_scale=100.0)
+    trainer = Trainer(opts)
+    x = torch.from_numpy(trainer_batch(image_folder)).permute(0, 3, 1, 2).float() / 255
+    level = torch.tensor([0.0, 5.0])
+    before_state = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    before_bits = _latent_bits(trainer.model, x, level)
+    trainer.run()
+    after_state = trainer.model.state_dict()
+    changed = {k for k, v in after_state.items() if not torch.equal(v, before_state[k])}
+    assert changed and all(k.startswith("contexts.") for k in changed), sorted(changed)
+    assert _latent_bits(trainer.model, x, level) < 0.995 * before_bits
+    log = [json.loads(line) for line in (tmp_path / "ctx" / "train_log.jsonl").read_text().splitlines()]
+    assert [r for r in log if r.get("event") == "start"][0]["options"]["stage"] == "context"
+
+
+def test_context_stage_needs_model_2(image_folder, tmp_path):
+    with pytest.raises(ValueError, match="--model context"):
+        Trainer(options(image_folder, tmp_path / "bad", 1, stage="context"))
+
+
+def trainer_batch(folder):
+    return PatchSampler(folder, 64, 2, seed=5).sample_batch(np.random.default_rng(5))

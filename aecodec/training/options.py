@@ -35,4 +35,5 @@ class TrainOptions:
     context_lr_scale: float = 50.0  # model 2's context networks learn at lr * this (they start from zero)
     transforms_from_step: int = 0  # model 2: model 1's parts stay frozen before this step (context first)
     keep_snapshots: bool = False  # keep a copy of the weights at every checkpoint (OUT/snapshots/)
+    stage: str = "joint"  # model 2: "context" trains only the context networks, on rate alone (transforms frozen)
     rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)

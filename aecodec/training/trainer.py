@@ -26,7 +26,7 @@ from tqdm import tqdm
 from aecodec.hardware import cpu_has_amx
 from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
-from aecodec.nn.objective import rate_distortion_loss
+from aecodec.nn.objective import latent_rate_loss, rate_distortion_loss
 from aecodec.nn.store import load_weights, save_weights
 from aecodec.training.data import PatchSampler, step_batches
 from aecodec.training.evaluate import evaluate_folder
@@ -122,7 +122,18 @@ class Trainer:
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
         )
-        self.forward = torch.compile(self.ddp_model) if options.compile else self.ddp_model
+        if options.stage not in ("joint", "context"):
+            raise ValueError(f"stage must be 'joint' or 'context', got {options.stage!r}")
+        if options.stage == "context" and not isinstance(self.model, ContextModel):
+            raise ValueError("--stage context trains model 2's context networks: use it with --model context")
+        if options.stage == "context" and self.distributed:
+            raise ValueError("--stage context runs in one process")
+        if options.stage == "context":
+            context = {id(p) for p in self.model.context_parameters()}
+            for p in self.model.parameters():
+                p.requires_grad_(id(p) in context)
+        step_fn = self.model.context_rate_forward if options.stage == "context" else self.ddp_model
+        self.forward = torch.compile(step_fn) if options.compile else step_fn
 
     def log(self, record: dict) -> None:
         if self.rank != 0:
@@ -258,7 +269,10 @@ class Trainer:
             level = torch.rand(x.shape[0], device=self.device) * (self.model.num_levels - 1)
             with autocast:
                 out = self.forward(x, level, self.opt.rate_proxy)
-            terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
+            if opt.stage == "context":
+                terms = latent_rate_loss(out, x)
+            else:
+                terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
             for group in self.optimizer.param_groups:
                 frozen = group.get("name") == "transforms" and self.step < opt.transforms_from_step
                 group["lr"] = 0.0 if frozen else self.learning_rate() * group["lr_scale"]
@@ -277,10 +291,12 @@ class Trainer:
             progress.update(1)
             if self.step % 10 == 0:
                 progress.set_postfix(loss=f"{running['loss']:.3f}", bpp=f"{running['bpp']:.3f}",
-                                     psnr=f"{10 * math.log10(1 / max(running['mse'], 1e-10)):.2f}")
+                                     **({"psnr": f"{10 * math.log10(1 / max(running['mse'], 1e-10)):.2f}"}
+                                        if "mse" in running else {}))
             if self.step % 200 == 0:
                 self.log({"event": "train", "loss": round(running["loss"], 4), "bpp": round(running["bpp"], 4),
-                          "mse": running["mse"], "lr": self.learning_rate()})
+                          **({"mse": running["mse"]} if "mse" in running else {}), "stage": opt.stage,
+                          "lr": self.learning_rate()})
             if time.time() - last_save > opt.checkpoint_every_min * 60:
                 self.save()
                 last_save = time.time()
