@@ -286,22 +286,16 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def _run_bench(argv: list[str]) -> int:
-    """Front door to bench/ (rd.py, speed.py), which lives in the source tree (and the sdist), not in the
-    package: the checkout this package was installed from in editable mode, or the current directory."""
-    roots = [Path(__file__).resolve().parent.parent, Path.cwd()]
-    root = next((r for r in roots if (r / "bench" / "cli.py").exists()), None)
-    if root is None:
-        return _fail("the benchmarks are scripts in the source checkout or sdist (bench/): run 'aecodec bench' "
-                     "from its top folder, with the extras installed: pip install 'aecodec[bench]'")
-    sys.path.append(str(root))  # after site-packages: the benchmarks measure the installed aecodec
-    try:
-        from bench.cli import main as bench_main
+    """Front door to the ``bench`` package of the source checkout (not part of the installed package):
+    runs ``python -m bench ARGS`` in the checkout this aecodec is imported from (an editable install)."""
+    import subprocess
 
-        return bench_main(argv)
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] in ("aecodec", "bench"):
-            raise
-        return _fail(f"the benchmarks need {exc.name}, which is not installed: pip install 'aecodec[bench]'")
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "cli.py").exists():
+        return _fail("the benchmarks (the bench package) live in the source checkout, not in this installation: "
+                     "in a checkout, install it editable with the aecodec[bench] extras (pip install -e '.[bench]') "
+                     "and run 'aecodec bench' or 'python -m bench' there")
+    return subprocess.run([sys.executable, "-m", "bench", *argv], cwd=root).returncode
 
 
 def encoding_model(args: argparse.Namespace) -> int:

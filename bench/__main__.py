@@ -1,4 +1,4 @@
-"""``python -m bench [rd|speed] ...`` from the repository root."""
+"""``python -m bench [rd|speed|batch] ...`` from the repository root (what ``aecodec bench`` runs)."""
 
 import sys
 

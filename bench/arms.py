@@ -1,6 +1,6 @@
 """Training arms side by side at equal CPU time: model 2 (context) against a plain model-1 arm.
 
-    python bench/arms.py --runs /work/runs/m2 /work/runs/m1plain [--cpu-seconds S] [--images N]
+    python -m bench.arms --runs /work/runs/m2 /work/runs/m1plain [--cpu-seconds S] [--images N]
 
 Each run folder is an ``aecodec train --keep-snapshots`` output; for each run the snapshot whose
 training CPU time is nearest the target (default: the least CPU time any run has reached) is evaluated
@@ -15,9 +15,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 import torch
 

@@ -25,9 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
-
 from bench import sysinfo
 from bench.paths import KODAK_DIR, RESULTS_DIR, list_images, resolve
 

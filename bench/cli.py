@@ -1,4 +1,5 @@
-"""Entry point for ``aecodec bench`` / ``python -m bench``: ``rd`` (default), ``speed`` or ``batch``."""
+"""Entry point for ``python -m bench`` (and ``aecodec bench``, which runs it): ``rd`` (default), ``speed`` or
+``batch``. Each is also a module of its own: ``python -m bench.rd``, ``python -m bench.speed``, ..."""
 
 from __future__ import annotations
 
@@ -20,12 +21,19 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command = argv.pop(0) if argv and argv[0] in ("rd", "speed", "batch") else "rd"
-    if command == "batch":
-        from bench.batch import main as run
-    elif command == "speed":
-        from bench.speed import main as run
-    else:
-        from bench.rd import main as run
+    try:
+        if command == "batch":
+            from bench.batch import main as run
+        elif command == "speed":
+            from bench.speed import main as run
+        else:
+            from bench.rd import main as run
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("aecodec", "bench"):
+            raise
+        print(f"aecodec bench: the benchmarks need {exc.name}, which is not installed: "
+              "pip install 'aecodec[bench]'", file=sys.stderr)
+        return 1
     return run(argv)
 
 

@@ -35,9 +35,9 @@ class Codec:
         return f"{self.param}={value:g}"
 
 
-def _pil_encode(image: np.ndarray, fmt: str, **options) -> bytes:
+def _pil_encode(image: np.ndarray | Image.Image, fmt: str, **options) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(image).save(buf, fmt, **options)
+    (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(buf, fmt, **options)
     return buf.getvalue()
 
 

@@ -4,7 +4,7 @@ Codes Gaussian-conditional latents (scales log-uniform in [0.11, 20], random mea
 encode/decode symbols per second through the Python call (best wall time of several runs) and
 the code length over the ideal of each coder's own model.
 
-    python bench/entropy.py [--json bench/results/entropy.json] [--md bench/results/entropy.md] [--repeat 5]
+    python -m bench.entropy [--json bench/results/entropy.json] [--md bench/results/entropy.md] [--repeat 5]
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Rate-distortion on photographs other than Kodak: the images that training holds out.
 
-    python bench/holdout.py [--codecs aecodec,jpeg,webp] [extra rd.py options]
+    python -m bench.holdout [--codecs aecodec,jpeg,webp] [extra rd.py options]
 
 `aecodec train` leaves every 10th image of ../shared/data/train (by name) out of training; this
-links those into a temporary folder and runs bench/rd.py on it, writing bench/results/holdout/.
+links those into a temporary folder and runs bench.rd on it, writing bench/results/holdout/.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
 
 from aecodec.training.data import list_images, split_holdout
 from bench import rd

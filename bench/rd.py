@@ -16,9 +16,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
-
 import numpy as np
 from PIL import Image
 

@@ -1,6 +1,6 @@
 """Speed and memory benchmark: aecodec next to JPEG, WebP and AVIF.
 
-    python bench/speed.py [--images DIR] [--threads 1,2] [--repeat 3] [--no-rss]
+    python -m bench.speed [--images DIR] [--threads 1,2] [--repeat 3] [--no-rss]
 
 Encode/decode wall time per image (median of repeats, then median over images) with 1 and 2
 threads, split into transform and entropy-coding time for aecodec (``Codec.last_timings``);
@@ -22,18 +22,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
-
 import numpy as np
 from PIL import Image
 
-from bench import sysinfo
-from bench.paths import KODAK_DIR, RESULTS_DIR, list_images, resolve
+from bench import codec_adapters, sysinfo
+from bench.paths import KODAK_DIR, REPO_ROOT, RESULTS_DIR, list_images, resolve
 
 TARGET_MS = 150.0  # a Kodak image should encode and decode in <= 150 ms each
 CODECS = ("aecodec", "jpeg", "webp", "avif")
-# One mid-range setting per codec, with the same encoder options as the RD benchmark.
+# One mid-range setting per codec; the encoder options are the RD benchmark's (bench.codec_adapters).
 SETTINGS = {"aecodec": {"quality": 75.0}, "jpeg": {"quality": 75}, "webp": {"quality": 75},
             "avif": {"quality": 60}}
 
@@ -67,28 +64,19 @@ class Runner:
 
             torch.set_num_threads(threads)
             self._codec = aecodec.Codec(model_id(name), threads=threads)
-        elif name == "avif":
-            from PIL import AvifImagePlugin
+        else:
+            self._adapter = codec_adapters.avif(max_threads=threads) if name == "avif" else codec_adapters.get(name)
+            if name == "avif":
+                from PIL import AvifImagePlugin
 
-            AvifImagePlugin.DEFAULT_MAX_THREADS = threads  # used by the decoder
+                AvifImagePlugin.DEFAULT_MAX_THREADS = threads  # used by the decoder
 
     def encode(self, image: np.ndarray | Image.Image) -> bytes:
         if self.name.startswith("aecodec"):
             data = self._codec.encode(image, quality=self.quality)
             self.timings = dict(self._codec.last_timings or {})
             return bytes(data)
-        im = image if isinstance(image, Image.Image) else Image.fromarray(image)
-        buf = io.BytesIO()
-        q = int(self.quality)
-        if self.name == "jpeg":
-            im.save(buf, "JPEG", quality=q, optimize=True, subsampling="4:2:0")
-        elif self.name == "webp":
-            im.save(buf, "WEBP", quality=q, method=6)
-        elif self.name == "avif":
-            im.save(buf, "AVIF", quality=q, speed=6, subsampling="4:4:4", max_threads=self.threads)
-        else:
-            raise ValueError(self.name)
-        return buf.getvalue()
+        return self._adapter.encode(image, self.quality)
 
     def decode(self, data: bytes) -> Image.Image:
         if self.name.startswith("aecodec"):
@@ -242,10 +230,10 @@ def measure_rss(codecs: list[str], size: tuple[int, int], threads: int, images: 
                 spec = {"codec": codec, "op": op, "size": size, "threads": threads,
                         "quality": SETTINGS[codec]["quality"], "images": str(images),
                         "path": str(Path(tmp) / f"{codec}.bin")}
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--rss-child", json.dumps(spec)]
+                cmd = [sys.executable, "-m", "bench.speed", "--rss-child", json.dumps(spec)]
                 print(f"[speed] peak RSS: {codec} {op} {size[0]}x{size[1]}", file=sys.stderr)
                 try:
-                    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+                    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
                 except subprocess.TimeoutExpired:
                     results[codec][op] = {"error": f"timed out after {timeout:.0f} s"}
                     break
@@ -312,7 +300,7 @@ def markdown(result: dict) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/speed.py", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n")[0])
     p.add_argument("--images", default=str(KODAK_DIR), help="folder of images (default Kodak)")
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images")
     p.add_argument("--codecs", default=",".join(CODECS), help=f"subset of {','.join(CODECS)}")

@@ -15,8 +15,10 @@ KODAK = SHARED_DATA / "kodak"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 TINY_MODEL = TEST_DATA / "tiny_model.safetensors"
 
-# bench/ is a folder of the checkout, not an installed package: appended after site-packages (as `aecodec
-# bench` does) so that the bench tests import it and aecodec stays the installed one.
+# The checkout's own packages that are not installed (bench, fuzz, tools) for the tests that import them,
+# whether pytest runs as `python -m pytest` (which puts the current folder first) or as plain `pytest`
+# from any folder. Appended after site-packages, so that aecodec stays the installed one: CI runs
+# test_packaging.py against the built wheel (a pytest `pythonpath` setting would put the checkout first).
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 

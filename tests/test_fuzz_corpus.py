@@ -1,16 +1,13 @@
 """The fuzz harnesses (fuzz/) accept their committed seed corpus: the seeds decode, and the harnesses
 stay in step with the code. No fuzzing here (that is fuzz/run.py, not CI)."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-sys.path.insert(0, str(FUZZ))
+from fuzz import container_harness, core_harness
 
-import container_harness  # noqa: E402
-import core_harness  # noqa: E402
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 
 
 @pytest.mark.parametrize("harness, target", [(container_harness, "container"), (core_harness, "core")])

@@ -9,6 +9,7 @@ only after checking that the old file still decodes as before.
 """
 
 import math
+import runpy
 import sys
 from pathlib import Path
 
@@ -49,9 +50,7 @@ def write_golden(codec, image, version: int) -> None:
 
 
 def main() -> None:
-    sys.path.insert(0, str(HERE.parent))
-    from conftest import synthetic_photo
-
+    synthetic_photo = runpy.run_path(str(HERE.parent / "conftest.py"))["synthetic_photo"]
     import aecodec
     from aecodec import container
 

@@ -1,12 +1,12 @@
 """Training recipes side by side: quality reached per CPU time, from short runs on this machine.
 
-    python bench/recipes.py [--minutes 15] [--only base,lr1e-3] [--parallel 2] [--runs DIR]
+    python -m tools.recipes [--minutes 15] [--only base,lr1e-3] [--parallel 2] [--runs DIR]
 
 Each recipe trains from scratch for the same training time on one thread pinned to its own core
 (``--parallel`` runs at once, so stop other heavy jobs first), then its weights and their EMA are
 evaluated on the photos that training holds out (never Kodak: choosing a recipe is tuning). The rate
 is estimated from the likelihoods; BD-rate is against Pillow JPEG's real files on the same photos,
-taken from bench/results/holdout/rd_curves.csv (run bench/holdout.py first).
+taken from bench/results/holdout/rd_curves.csv (run ``python -m bench.holdout`` first).
 Writes bench/results/recipes/results.json and results.md.
 """
 
@@ -22,12 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``bench`` importable, after site-packages so that
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the installed aecodec is what runs
-
 from bench import sysinfo
 from bench.bdrate import bd_rate
-from bench.paths import RESULTS_DIR, resolve
+from bench.paths import REPO_ROOT, RESULTS_DIR, resolve
 
 TRAIN_DIR = "../shared/data/train"
 HOLDOUT_CURVES = RESULTS_DIR / "holdout" / "rd_curves.csv"
@@ -63,7 +60,7 @@ def holdout_paths() -> list[Path]:
 
 def jpeg_curve() -> tuple[list[float], list[float]]:
     if not HOLDOUT_CURVES.exists():
-        raise SystemExit(f"{HOLDOUT_CURVES} is missing: run `python bench/holdout.py --codecs jpeg` first")
+        raise SystemExit(f"{HOLDOUT_CURVES} is missing: run `python -m bench.holdout --codecs jpeg` first")
     with open(HOLDOUT_CURVES) as f:
         rows = [r for r in csv.DictReader(f) if r["codec"] == "jpeg"]
     return [float(r["bpp"]) for r in rows], [float(r["psnr"]) for r in rows]
@@ -98,11 +95,11 @@ def run_worker(name: str, args: argparse.Namespace) -> None:
 
 def launch(name: str, core: int, args: argparse.Namespace) -> subprocess.Popen:
     log = open(Path(args.runs) / f"{name}.log", "w")
-    command = [sys.executable, __file__, "--worker", name, "--minutes", str(args.minutes), "--runs", args.runs]
+    command = [sys.executable, "-m", "tools.recipes", "--worker", name, "--minutes", str(args.minutes), "--runs", args.runs]
     if shutil.which("taskset"):
         command = ["taskset", "-c", str(core), *command]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
 
 
 def markdown(results: list[dict], minutes: float, meta: dict) -> str:
