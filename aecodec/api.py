@@ -9,12 +9,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from aecodec import container, models, releases
-from aecodec.engine import CodecEngine, CodedLatents, stored_quality, timed_call, torch_threads
+from aecodec import container, models, refine, releases
+from aecodec.coding import CodedLatents, LatentCoder
+from aecodec.container import stored_quality
 from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.refine import HYPER_STEPS_OF_EFFORT, STEPS_OF_EFFORT, check_effort
+from aecodec.loading import load_coder
+from aecodec.runtime import timed_call, torch_threads
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
 TARGET_TOLERANCE = 1.05  # a target_bpp search accepts files up to 5% above the target
@@ -57,7 +59,7 @@ class Codec:
         self.model_id = model_id
         self._weights = str(weights) if weights else None
         self._precision = precision
-        self.engine: CodecEngine = models.load_engine(model_id, self._weights, precision)
+        self.engine: LatentCoder = load_coder(model_id, self._weights, precision)  # shared: holds no call state
         self.threads = threads
         self._max_pixels = max_pixels
         self.last_timings: dict[str, float] = {}
@@ -83,31 +85,31 @@ class Codec:
     def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0,
                strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
         """Compresses ``image`` to .aec bytes; the arguments are those of ``aecodec.encode``."""
-        effort = check_effort(effort)
+        effort = refine.check_effort(effort)
         if target_bpp is not None:
             target_bpp = _check_target_bpp(target_bpp)
         planar = to_planar(image)
         _apply_metadata_options(planar, strip, metadata)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
-        steps, hyper_steps = STEPS_OF_EFFORT[effort], HYPER_STEPS_OF_EFFORT[effort]
+        steps, hyper_steps = refine.STEPS_OF_EFFORT[effort], refine.HYPER_STEPS_OF_EFFORT[effort]
         with timed_call() as timings, torch_threads(self.threads):
             latent = self.engine.analyze(planar.rgb)
             if target_bpp is not None:
                 data, quality = self._encode_to_target(planar, latent, target_bpp)
                 if effort:  # refine at the quality the search chose: the file only gets smaller
-                    data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
-                                           hyper_steps)
+                    data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
+                                                                             steps), quality, hyper_steps)
             else:
                 quality = stored_quality(_check_quality(quality))
-                data = self._encode_at(planar, self.engine.refine(planar.rgb, latent, quality, steps), quality,
-                                       hyper_steps)
+                data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
+                                                                         steps), quality, hyper_steps)
         self.last_timings = timings.as_dict()
         return data
 
     def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0) -> bytes:
         quality = stored_quality(quality)
         coded = self.engine.encode_latent(latent, quality, _substreams(latent.numel()), self._coder_threads(),
-                                          container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION], hyper_steps,
+                                          container.SCALE_RULE, refine.hyper_latent_choice(hyper_steps),
                                           image_size=(planar.height, planar.width))
         sections = {container.HYPER_LATENT: coded.z_stream, container.LATENT: coded.y_stream}
         if planar.alpha is not None:
@@ -176,13 +178,13 @@ class Codec:
         metadata = (parsed.sections.get(tag) for tag in container.METADATA_SECTIONS)
         return from_planar(rgb, header.mode, alpha, *metadata)
 
-    def _engine_for(self, header: container.Header) -> CodecEngine:
+    def _engine_for(self, header: container.Header) -> LatentCoder:
         """The loaded engine if the file names its weights, else the package's weights for the file's
         model and fingerprint (any release's, or the development ones); ModelMismatchError if none."""
         if header.model_id == self.model_id and header.fingerprint == self.engine.fingerprint_bytes:
             return self.engine
         path = releases.weights_path(header.model_id, header.fingerprint)
-        engine = models.load_engine(header.model_id, str(path), self._precision)
+        engine = load_coder(header.model_id, str(path), self._precision)
         if engine.fingerprint_bytes != header.fingerprint:  # a file whose metadata names other weights
             raise ModelMismatchError(f"file was made by weights {header.fingerprint.hex()} of model "
                                      f"{header.model_id}, but {path.name} holds {engine.fingerprint[:16]}")

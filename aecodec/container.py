@@ -21,11 +21,17 @@ from aecodec.errors import (
 
 MAGIC = b"\x89AEC\r\n\x1a\n"
 FORMAT_VERSION = 2  # what this build writes
-# What each readable version means for the latent's tables (docs/FORMAT.md): version 1 coded an element
-# with the smallest grid scale >= its predicted scale, version 2 with the nearest one in log domain.
-SCALE_RULE_OF_VERSION = {1: "ceil", 2: "nearest"}
+# Scale rules: how an element's predicted scale picks its Gaussian table on the coder's grid
+# (aecodec.entropy.GaussianCoder.snap_scales). "ceil": the smallest grid scale >= the scale; "nearest":
+# the nearest grid scale in log domain.
+CEIL, NEAREST = "ceil", "nearest"
+SCALE_RULES = (CEIL, NEAREST)
+# What each readable version means for the latent's tables (docs/FORMAT.md).
+SCALE_RULE_OF_VERSION = {1: CEIL, 2: NEAREST}
+SCALE_RULE = SCALE_RULE_OF_VERSION[FORMAT_VERSION]  # the rule of the files this build writes
 # magic, version, flags, model id, reserved, fingerprint, width, height, mode, reserved, quality
 _HEADER = struct.Struct("<8sHHHH8sIIB3sf")
+_QUALITY = struct.Struct("<f")  # how the header stores the quality
 _RESERVED_TAIL = bytes(3)  # the 3 reserved bytes after the mode
 _SECTION = struct.Struct("<4sI")
 _CRC = struct.Struct("<I")
@@ -52,6 +58,11 @@ TIFF_BYTE_ORDERS = (b"II*\x00", b"MM\x00*")  # an EXIF payload starts with one o
 FLAG_ALPHA = 1
 FLAG_ICC_PROFILE = 2
 _FLAG_SECTIONS = ((FLAG_ALPHA, ALPHA), (FLAG_ICC_PROFILE, ICC_PROFILE))
+
+
+def stored_quality(quality: float) -> float:
+    """``quality`` as the header stores it (float32): encoder and decoder derive the gains from this value."""
+    return _QUALITY.unpack(_QUALITY.pack(quality))[0]
 
 
 @dataclass

@@ -17,9 +17,13 @@ import time
 import numpy as np
 import torch
 
-from aecodec.engine import DEFAULT_SCALE_RULE, CodecEngine, CodedLatents, torch_threads
+from aecodec.coding import CodedLatents, HyperLatentChoice
+from aecodec.container import SCALE_RULE
+from aecodec.engine import CodecEngine
 from aecodec.errors import CorruptStreamError, TruncatedStreamError
 from aecodec.nn.context_model import ContextModel, anchor_mask
+from aecodec.runtime import torch_threads
+from aecodec.tiling import HYPER_STRIDE, LATENT_STRIDE
 
 _COUNT = struct.Struct("<H")
 _LENGTH = struct.Struct("<I")
@@ -72,7 +76,7 @@ class ContextEngine(CodecEngine):
         Every value that selects a table is computed here, in float64 on one thread.
         """
         _, _, rows, cols = z_hat.shape
-        rows, cols = rows * 4, cols * 4
+        rows, cols = rows * HYPER_STRIDE, cols * HYPER_STRIDE
         hyper_means = torch.empty((1, self.model.config.m, rows, cols), dtype=torch.float64)
         hyper_scales = torch.empty_like(hyper_means)
         for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
@@ -107,16 +111,16 @@ class ContextEngine(CodecEngine):
     # ----- encoder -------------------------------------------------------------------------
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
-                      scale_rule: str = DEFAULT_SCALE_RULE, hyper_steps: int = 0,
+                      scale_rule: str = SCALE_RULE, choose_hyper_latent: HyperLatentChoice | None = None,
                       image_size: tuple[int, int] | None = None) -> CodedLatents:
         started = time.perf_counter()
-        gain, _ = self._gains(quality)
+        gain, _ = self.gains(quality)
         with torch.no_grad():
             y = y * gain
             padding = self._padding_slices(y.shape, image_size)
             if padding:
                 self._settle_padding(y, padding)
-        z_hat = self.hyper_latent(y, hyper_steps)
+        z_hat = self.hyper_latent(y, choose_hyper_latent)
         padded = np.zeros(y.shape[2:], dtype=bool)
         for region in padding:
             padded[region[2:]] = True
@@ -145,7 +149,7 @@ class ContextEngine(CodecEngine):
     # ----- decoder -------------------------------------------------------------------------
 
     def decode_coded_latent(self, coded: CodedLatents, height: int, width: int, threads: int,
-                            scale_rule: str = DEFAULT_SCALE_RULE) -> tuple[torch.Tensor, torch.Tensor]:
+                            scale_rule: str = SCALE_RULE) -> tuple[torch.Tensor, torch.Tensor]:
         """The coded latent (symbols plus means; what selects the tables) and the synthesis input."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
@@ -156,7 +160,7 @@ class ContextEngine(CodecEngine):
             for stream, count in zip(passes[2 * index : 2 * index + 2], (anchors, yh * yw - anchors)):
                 self.gaussian.check_stream(stream, (hi - lo) * count)
         streams = iter(passes)
-        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // 4, yw // 4)))
+        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // HYPER_STRIDE, yw // HYPER_STRIDE)))
 
         def decode_pass(means, scales, where):
             y_hat, _ = self.gaussian.decompress(next(streams), means, scales, threads=threads)
@@ -165,13 +169,13 @@ class ContextEngine(CodecEngine):
         return self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
 
     def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
-                      scale_rule: str = DEFAULT_SCALE_RULE) -> np.ndarray:
+                      scale_rule: str = SCALE_RULE) -> np.ndarray:
         started = time.perf_counter()
         _, latent = self.decode_coded_latent(coded, height, width, threads, scale_rule)
         decoded = time.perf_counter()
-        _, inverse_gain = self._gains(quality)
+        _, inverse_gain = self.gains(quality)
         with torch.inference_mode():
-            x_hat = self._tiled(latent * inverse_gain, self.model.g_s, scale=16, out_channels=3, crop=(height, width))
+            x_hat = self._tiled(latent * inverse_gain, self.model.g_s, scale=LATENT_STRIDE, out_channels=3, crop=(height, width))
         self.timings.transform_s += time.perf_counter() - decoded
         self.timings.entropy_s += decoded - started
         return np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())

@@ -16,4 +16,9 @@ def psnr(a, b, peak: float = 255.0) -> float:
     if a.shape != b.shape:
         raise ValueError(f"shape mismatch: {a.shape} vs {b.shape}")
     mse = np.mean((a - b) ** 2)
-    return math.inf if mse == 0 else 10.0 * math.log10(peak**2 / mse)
+    return math.inf if mse == 0 else psnr_of_mse(mse, peak)
+
+
+def psnr_of_mse(mse: float, peak: float = 255.0) -> float:
+    """PSNR in dB of a mean squared error (> 0) between images whose largest pixel value is ``peak``."""
+    return 10.0 * math.log10(peak**2 / mse)

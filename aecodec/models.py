@@ -1,8 +1,11 @@
-"""Registry of shipped models: ids are written into .aec files, so entries are append-only."""
+"""Registry of shipped models, as data: ids are written into .aec files, so entries are append-only.
+
+Each entry names a model and its development weights file; ``aecodec.releases`` holds the weights
+(fingerprints) each release shipped, and ``aecodec.loading`` builds and caches coders from weights files.
+"""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,26 +42,3 @@ def entry(model_id: int) -> ModelEntry:
         known = ", ".join(f"{k} ({v.name})" for k, v in REGISTRY.items())
         raise ModelMismatchError(f"file was made by model id {model_id}, unknown to this aecodec (knows {known})") from None
 
-
-def load_engine(model_id: int = DEFAULT_MODEL_ID, weights_path: str | None = None, precision: str = "auto"):
-    """A ready-to-code engine (cached) for an explicit weights file, or for the weights this build
-    encodes ``model_id`` with (see ``aecodec.releases.encoder_weights``)."""
-    from aecodec.releases import encoder_weights
-
-    return _load_engine(model_id, str(weights_path or encoder_weights(model_id)), precision)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_engine(model_id: int, weights_path: str, precision: str):
-    from aecodec.context_engine import ContextEngine
-    from aecodec.engine import CodecEngine
-    from aecodec.nn.context_model import ContextModel
-    from aecodec.nn.store import load_weights
-
-    path = Path(weights_path)
-    if not path.exists():
-        raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
-    model, meta = load_weights(path)
-    engine_class = ContextEngine if isinstance(model, ContextModel) else CodecEngine
-    return engine_class(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,
-                        precision=precision)

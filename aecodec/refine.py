@@ -9,6 +9,10 @@ During the steps the rate is the training proxy (uniform noise in place of round
 reconstruction goes through straight-through rounding; pure straight-through rates measured worse (the
 cost rose after 2-3 steps), and a learning rate of 0.005 or more diverged after ~10 steps on Kodak.
 
+The API calls ``refine_for_quality`` on the analysis output before handing the latent to the model's
+coder, and gives the coder ``hyper_latent_choice(steps)`` to pick the hyper-latent; the coder never
+imports this module.
+
 Large images are refined tile by tile (``refine_latent_in_tiles``), each tile with a margin of fixed latent
 around it for context, so that memory stays bounded whatever the image size.
 
@@ -21,14 +25,18 @@ training photos, 30 steps cut the rate by 1.0% at qualities 10, 50 and 90 with t
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 
+import numpy as np
 import torch
 
-from .nn.model import HyperpriorModel, round_ste
+from .coding import HyperLatentChoice, LatentCoder, quality_to_level
+from .nn.model import HyperpriorModel
 from .nn.objective import rate_distortion_loss
-from .nn.priors import gaussian_likelihood
+from .nn.rate import bits, hyperprior_latent, round_ste
+from .runtime import call_timings
 from .tiling import HYPER_STRIDE, LATENT_STRIDE, Window, tiles
 
 # effort -> Adam steps. Measured on three Kodak images at qualities 5/40/90 (2026-11-26): 16 steps cut
@@ -77,6 +85,77 @@ def check_effort(effort) -> int:
     return effort
 
 
+# ----- encoder effort: what the API calls ------------------------------------------------------
+
+def lambda_of(model: HyperpriorModel, quality: float) -> torch.Tensor:
+    """The training lambda (1,) of ``quality``."""
+    return model.lambdas_at(torch.tensor([quality_to_level(quality, model.num_levels)]))
+
+
+def refine_for_quality(coder: LatentCoder, rgb: np.ndarray, y: torch.Tensor, quality: float,
+                       steps: int) -> torch.Tensor:
+    """``y`` (the coder's analysis of ``rgb``) refined for a lower rate-distortion cost at ``quality``.
+
+    Images above ``MAX_REFINE_PIXELS`` are refined in tiles of ``TILE_LATENT``; the result is kept only if
+    the whole image's cost (``rate_distortion_cost``) went down.
+    """
+    if steps <= 0:
+        return y
+    started = time.perf_counter()
+    model = coder.model
+    gain, inverse_gain = coder.gains(quality)
+    image = torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
+    lam = lambda_of(model, quality)
+    bf16 = coder.precision == "bf16"
+    if rgb.shape[0] * rgb.shape[1] <= MAX_REFINE_PIXELS:
+        refined = refine_latent(model, image, y, gain, inverse_gain, lam, steps, bf16)
+    else:
+        refined = refine_latent_in_tiles(model, image, y, gain, inverse_gain, lam, steps, bf16, tile=TILE_LATENT)
+        if rate_distortion_cost(coder, image, refined, quality) >= rate_distortion_cost(coder, image, y, quality):
+            refined = y
+    call_timings().transform_s += time.perf_counter() - started
+    return refined
+
+
+def rate_distortion_cost(coder: LatentCoder, image: torch.Tensor, y: torch.Tensor, quality: float) -> float:
+    """Refinement's cost function: the training objective of coding latent ``y`` (before gain) at ``quality``
+    for ``image`` ((1, 3, H, W) in [0, 1]): estimated bits per pixel (continuous scales) + lambda * 255^2 *
+    MSE of the 8-bit reconstruction; the synthesis runs tiled, so any size fits."""
+    model = coder.model
+    gain, inverse_gain = coder.gains(quality)
+    with torch.inference_mode():
+        y = y * gain
+        z_hat = torch.round(model.h_a(y))
+        y_hat, y_likelihood = hyperprior_latent(model, y, z_hat)
+        x_hat = coder.synthesize(y_hat * inverse_gain, *image.shape[-2:])
+        out = {"x_hat": x_hat.float() / 255, "y_likelihood": y_likelihood,
+               "z_likelihood": model.hyper_prior.likelihood(z_hat)}
+        return float(rate_distortion_loss(out, image, lambda_of(model, quality))["loss"])
+
+
+def hyper_latent_choice(steps: int) -> HyperLatentChoice | None:
+    """The coder's hyper-latent choice for ``steps`` of hyper-latent refinement (None: plain rounding).
+
+    It refines the hyper-analysis output (``refine_hyper_latent``) and keeps the result only if the whole
+    image's estimated bits went down.
+    """
+    if steps <= 0:
+        return None
+
+    def choose(model: HyperpriorModel, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        z_hat = torch.round(z)
+        refined = refine_hyper_latent(model, y, steps, z_start=z.clone())
+        with torch.inference_mode():
+            if coded_bits(model, y, refined) < coded_bits(model, y, z_hat):
+                return refined
+        return z_hat
+
+    return choose
+
+
+# ----- the optimizers ----------------------------------------------------------------------------
+
+
 def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Tensor, gain: torch.Tensor,
                   inverse_gain: torch.Tensor, lam: torch.Tensor, steps: int, bf16: bool, seed: int = 0,
                   window: Window | None = None) -> torch.Tensor:
@@ -109,12 +188,11 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
         """The objective with rounded values (what the coder sees), or with the noise proxy for the rates."""
         z = model.h_a(y)
         z_hat = round_ste(z)
-        means, scales = model.entropy_parameters(z_hat)
-        y_hat = round_ste(y - means) + means
+        z_coded = z + noise_like(z) if proxy else z_hat
+        y_hat, y_likelihood = hyperprior_latent(model, y, z_hat, y + noise_like(y) if proxy else None)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             x_hat = model.g_s(y_hat * inverse_gain).float()[:, :, :height, :width]
-        z_likelihood = model.hyper_prior.likelihood(z + noise_like(z) if proxy else z_hat)
-        y_likelihood = gaussian_likelihood(y + noise_like(y) if proxy else y_hat, means, scales)
+        z_likelihood = model.hyper_prior.likelihood(z_coded)
         out = {
             "x_hat": x_hat[:, :, x_rows, x_cols],
             "z_likelihood": z_likelihood[:, :, z_rows, z_cols],
@@ -183,10 +261,9 @@ def coded_bits(model: HyperpriorModel, y: torch.Tensor, z_hat: torch.Tensor, win
 
     With ``window`` (on the hyper-latent grid), only the bits inside it count.
     """
-    means, scales = model.entropy_parameters(z_hat)
-    y_hat = round_ste(y - means) + means
-    y_bits = -torch.log2(gaussian_likelihood(y_hat, means, scales))
-    z_bits = -torch.log2(model.hyper_prior.likelihood(z_hat))
+    _, y_likelihood = hyperprior_latent(model, y, z_hat)
+    y_bits = bits(y_likelihood)
+    z_bits = bits(model.hyper_prior.likelihood(z_hat))
     if window is not None:
         y_bits = y_bits[(..., *window.scaled(HYPER_STRIDE))]
         z_bits = z_bits[(..., *window.scaled(1))]
@@ -243,14 +320,14 @@ def _refine_hyper_window(model: HyperpriorModel, y: torch.Tensor, z_start: torch
         best_bits, best = coded_bits(model, y, context, window).item(), context
     for step in range(1, steps + 1):
         z = torch.where(inside, free, context)
-        means, scales = model.entropy_parameters(round_ste(z))
         # The training proxy: uniform noise in place of rounding, for both rates.
         y_noisy = y + torch.rand(y.shape, generator=generator) - 0.5
         z_noisy = z + torch.rand(z.shape, generator=generator) - 0.5
-        bits = -(torch.log2(gaussian_likelihood(y_noisy, means, scales))[(..., *y_window)].sum()
-                 + torch.log2(model.hyper_prior.likelihood(z_noisy))[(..., *z_window)].sum())
+        _, y_likelihood = hyperprior_latent(model, y, round_ste(z), y_noisy)
+        window_bits = (bits(y_likelihood)[(..., *y_window)].sum()
+                       + bits(model.hyper_prior.likelihood(z_noisy))[(..., *z_window)].sum())
         optimizer.zero_grad(set_to_none=True)
-        bits.backward()
+        window_bits.backward()
         optimizer.step()
         _step_done()
         if step % EVALUATE_EVERY == 0 or step == steps:

@@ -264,7 +264,7 @@ def test_file_size_matches_estimated_rate(codec):
     engine = codec.engine
     image = synthetic_photo(256, 256, seed=5)
     y = engine.analyze(image)
-    gain, _ = engine._gains(60.0)
+    gain, _ = engine.gains(60.0)
     with torch.inference_mode():
         y = (y * gain).numpy()
         z_hat = torch.round(engine.model.h_a(torch.from_numpy(y)))
@@ -288,7 +288,7 @@ def test_decoded_latent_equals_quantization(codec):
     image = synthetic_photo(64, 64, seed=6)
     y = engine.analyze(image)
     coded = engine.encode_latent(y, 50.0, substreams=2, threads=2)
-    gain, _ = engine._gains(50.0)
+    gain, _ = engine.gains(50.0)
     with torch.inference_mode():
         z_hat = torch.round(engine.model.h_a(y * gain))
     means, scales = engine._entropy_parameters(z_hat)

@@ -91,7 +91,7 @@ def test_tables_do_not_depend_on_the_transforms_precision(tiny_context_weights):
     bf16 = aecodec.Codec(weights=tiny_context_weights, precision="bf16")
     data = fp32.encode(image, quality=40)
     header = aecodec.container.parse(data).header
-    coded = aecodec.engine.CodedLatents(*(aecodec.container.parse(data).sections[t] for t in (b"ZLAT", b"YLAT")))
+    coded = aecodec.coding.CodedLatents(*(aecodec.container.parse(data).sections[t] for t in (b"ZLAT", b"YLAT")))
     # Decoding consumes every pass exactly and only the synthesis' arithmetic differs.
     a = fp32.engine.decode_latent(coded, header.height, header.width, header.quality, 1)
     b = bf16.engine.decode_latent(coded, header.height, header.width, header.quality, 2)
@@ -119,7 +119,7 @@ def test_corrupt_pass_is_an_error_not_garbage(tiny_context_weights):
     coded = engine.encode_latent(engine.analyze(image), 60.0, 1, 1)
     streams = unpack_passes(coded.y_stream, engine.passes)
     streams[3] = streams[3][:-2]
-    broken = aecodec.engine.CodedLatents(coded.z_stream, pack_passes(streams))
+    broken = aecodec.coding.CodedLatents(coded.z_stream, pack_passes(streams))
     with pytest.raises(AecodecError):
         engine.decode_latent(broken, 40, 56, 60.0, 1)
 

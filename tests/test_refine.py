@@ -8,8 +8,8 @@ import torch
 
 import aecodec
 from aecodec.container import parse_header
-from aecodec.engine import quality_to_level
-from aecodec.refine import (MAX_EFFORT, Window, coded_bits, refine_hyper_latent, refine_latent,
+from aecodec.coding import quality_to_level
+from aecodec.refine import (MAX_EFFORT, Window, coded_bits, hyper_latent_choice, refine_hyper_latent, refine_latent,
                             refine_latent_in_tiles)
 from conftest import synthetic_photo
 
@@ -62,8 +62,8 @@ def test_bad_effort_is_rejected(codec, image, effort):
 def test_large_images_are_refined_in_tiles(codec, monkeypatch):
     # 200x300 pads to a 16x20 latent: tiles of 8 give a 2x3 grid, the last column 4 wide, with padding.
     image = synthetic_photo(200, 300, seed=5)
-    monkeypatch.setattr(codec.engine, "refine_pixels", 1000)
-    monkeypatch.setattr(codec.engine, "refine_tile", 8)
+    monkeypatch.setattr("aecodec.refine.MAX_REFINE_PIXELS", 1000)
+    monkeypatch.setattr("aecodec.refine.TILE_LATENT", 8)
     plain, tiled = codec.encode(image, QUALITY), codec.encode(image, QUALITY, effort=2)
     assert tiled != plain
     assert rd_cost(codec, image, tiled) < rd_cost(codec, image, plain)
@@ -72,16 +72,16 @@ def test_large_images_are_refined_in_tiles(codec, monkeypatch):
 
 
 def test_tiled_refinement_keeps_the_analysis_latent_when_it_is_not_better(codec, image, monkeypatch):
-    monkeypatch.setattr(codec.engine, "refine_pixels", 1000)
-    monkeypatch.setattr(codec.engine, "rate_distortion_cost", lambda rgb, y, quality: 0.0)  # nothing beats it
-    monkeypatch.setattr("aecodec.api.HYPER_STEPS_OF_EFFORT", (0,) * (MAX_EFFORT + 1))
+    monkeypatch.setattr("aecodec.refine.MAX_REFINE_PIXELS", 1000)
+    monkeypatch.setattr("aecodec.refine.rate_distortion_cost", lambda coder, image, y, quality: 0.0)  # nothing beats it
+    monkeypatch.setattr("aecodec.refine.HYPER_STEPS_OF_EFFORT", (0,) * (MAX_EFFORT + 1))
     assert codec.encode(image, QUALITY, effort=1) == codec.encode(image, QUALITY)
 
 
 def test_a_window_refines_only_its_own_latent(codec, image):
     engine = codec.engine
     latent = engine.analyze(image)
-    gain, inverse_gain = engine._gains(QUALITY)
+    gain, inverse_gain = engine.gains(QUALITY)
     lam = engine.model.lambdas_at(torch.tensor([quality_to_level(QUALITY, engine.model.num_levels)]))
     x = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)[None]
     window = Window(4, 4, 8, 12)
@@ -124,7 +124,7 @@ def test_module_level_encode_accepts_effort(image):
 
 
 def gained_latent(codec, image) -> torch.Tensor:
-    gain, _ = codec.engine._gains(QUALITY)
+    gain, _ = codec.engine.gains(QUALITY)
     with torch.no_grad():
         return codec.engine.analyze(image) * gain
 
@@ -155,8 +155,9 @@ def test_hyper_latent_refinement_is_kept_only_when_the_whole_image_gains(codec, 
     with torch.no_grad():
         start = torch.round(codec.engine.model.h_a(y))
     worse = start + 3
-    monkeypatch.setattr("aecodec.engine.refine_hyper_latent", lambda model, y, steps, **_: worse)
-    assert torch.equal(codec.engine.hyper_latent(y, 8), start)
+    monkeypatch.setattr("aecodec.refine.refine_hyper_latent", lambda model, y, steps, **_: worse)
+    assert torch.equal(codec.engine.hyper_latent(y, hyper_latent_choice(8)), start)
+    assert hyper_latent_choice(0) is None  # effort 0: the coder rounds the hyper-analysis output
 
 
 def test_effort_one_gives_a_smaller_file_at_the_same_quality(codec, image):

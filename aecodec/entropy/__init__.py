@@ -5,7 +5,7 @@ picked per value from its scale); IndexedCoder codes integer symbols with per-ch
 Out-of-range values are escape-coded, so every int32 value round-trips.
 """
 
-from .._core import InvalidInputError
+from ..errors import InvalidInputError
 from .gaussian import GaussianCoder, default_gaussian_coder
 from .indexed import IndexedCoder
 

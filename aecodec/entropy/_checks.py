@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import InvalidInputError
+from ..errors import InvalidInputError
 
 FORMAT_MAX_SUBSTREAMS = 4096  # most substreams a stream may have (docs/ENTROPY.md; csrc/stream.hpp kMaxSubstreams)
 

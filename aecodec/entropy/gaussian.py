@@ -7,9 +7,8 @@ from functools import lru_cache
 import numpy as np
 
 from .. import _core
-from .._core import InvalidInputError
-from ..errors import InvalidTableError
-from ..nn.priors import SCALE_BOUND  # the smallest scale the model predicts: the grid starts there
+from ..container import CEIL, NEAREST, SCALE_RULES
+from ..errors import InvalidInputError, InvalidTableError
 from ._checks import FORMAT_MAX_SUBSTREAMS, float32_array, positive_int, same_shape, stream_bytes
 from .tables import check_precision, gaussian_pmfs, make_tables, quantize_pmfs
 
@@ -31,7 +30,9 @@ def _build(scale_min: float, scale_max: float, num_scales: int, precision: int, 
     return grid, midpoints, quantized, _core.GaussianModel(quantized.build(), grid)
 
 
-SCALE_RULES = ("ceil", "nearest")
+# The smallest scale the coder's grid holds: the models' Gaussian likelihoods clamp their scales to it
+# (aecodec.nn.priors), so the grid starts there.
+SCALE_BOUND = 0.11
 
 
 class GaussianCoder:
@@ -60,7 +61,7 @@ class GaussianCoder:
         """Index of the smallest grid scale >= each scale, capped at the last one (the C++ coder's rule)."""
         return np.minimum(np.searchsorted(self.scale_grid, scales, side="left"), len(self.scale_grid) - 1)
 
-    def snap_scales(self, scales: np.ndarray, rule: str = "nearest") -> np.ndarray:
+    def snap_scales(self, scales: np.ndarray, rule: str = NEAREST) -> np.ndarray:
         """Grid scale (float32) whose table codes each element of the float64 ``scales``.
 
         "nearest": the nearest grid scale in log domain (boundaries at geometric midpoints); "ceil": the
@@ -68,9 +69,9 @@ class GaussianCoder:
         calibrated; how much depends on the model (measurements: docs/FORMAT.md).
         """
         s = np.asarray(scales, dtype=np.float64)
-        if rule == "nearest":
+        if rule == NEAREST:
             index = np.searchsorted(self._log_midpoints, s, side="left")
-        elif rule == "ceil":
+        elif rule == CEIL:
             index = self._ceil_index(s)
         else:
             raise ValueError(f"scale rule must be one of {SCALE_RULES}, got {rule!r}")

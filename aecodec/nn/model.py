@@ -16,7 +16,8 @@ from torch import nn
 import torch.nn.functional as F
 
 from aecodec.nn.gdn import GDN
-from aecodec.nn.priors import FactorizedPrior, gaussian_likelihood
+from aecodec.nn.priors import FactorizedPrior
+from aecodec.nn.rate import hyperprior_latent, round_ste
 
 # Lagrange multipliers of the quality levels, log-spaced (x1.93) across the trained range. The two
 # lowest were added after 21k steps of training, to reach the low rates (~0.15 bpp) of JPEG quality 5.
@@ -45,11 +46,6 @@ def _conv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.Conv2d:
 
 def _deconv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.ConvTranspose2d:
     return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=kernel // 2, output_padding=stride - 1)
-
-
-def round_ste(x: torch.Tensor) -> torch.Tensor:
-    """Rounding whose gradient is the identity."""
-    return x + (torch.round(x) - x).detach()
 
 
 class HyperpriorModel(nn.Module):
@@ -119,10 +115,8 @@ class HyperpriorModel(nn.Module):
         coder codes, round(y - mean) + mean; "ste" passes gradients straight through the rounding).
         Model 2 (``aecodec.nn.context_model``) overrides this with its context entropy model.
         """
-        means, scales = self.entropy_parameters(z_hat)
-        y_hat = round_ste(y - means) + means
-        y_coded = y + torch.empty_like(y).uniform_(-0.5, 0.5) if rate_proxy == "noise" else y_hat
-        return y_hat, gaussian_likelihood(y_coded, means, scales)
+        y_coded = y + torch.empty_like(y).uniform_(-0.5, 0.5) if rate_proxy == "noise" else None
+        return hyperprior_latent(self, y, z_hat, y_coded)
 
     def forward(self, x: torch.Tensor, level: torch.Tensor, rate_proxy: str = "noise") -> dict[str, torch.Tensor]:
         """Training pass: x in [0, 1], (B, 3, H, W); returns reconstruction and likelihoods (fp32).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from aecodec.nn.rate import bits_per_sample
+
 
 def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-sample lambda * 255^2 * MSE + bpp, averaged over the batch.
@@ -11,8 +13,7 @@ def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> d
     ``out`` holds "x_hat" (like ``x``) and the "y_likelihood" / "z_likelihood" of the coded values.
     """
     pixels = x.shape[-2] * x.shape[-1]
-    bits = -(torch.log2(out["y_likelihood"]).sum(dim=(1, 2, 3)) + torch.log2(out["z_likelihood"]).sum(dim=(1, 2, 3)))
-    bpp = bits / pixels
+    bpp = bits_per_sample(out["y_likelihood"], out["z_likelihood"]) / pixels
     mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
     loss = (lambdas * 255**2 * mse + bpp).mean()
     return {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean()}

@@ -11,8 +11,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from aecodec.entropy.gaussian import SCALE_BOUND  # the coder's smallest grid scale: scales are clamped to it
+
 LIKELIHOOD_BOUND = 1e-9
-SCALE_BOUND = 0.11
 
 
 def _lower_bound_ste(x: torch.Tensor, bound: float) -> torch.Tensor:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from aecodec.metrics import psnr_of_mse
 from aecodec.nn.model import HyperpriorModel
+from aecodec.nn.rate import bits_per_sample
 from aecodec.training.data import list_images, load_rgb
 
 
@@ -31,11 +32,10 @@ def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) 
         y = features * gain
         z_hat = torch.round(model.h_a(y))
         y_hat, likelihood = model.code_latent(y, z_hat, "hard")
-        bits = -torch.log2(likelihood).sum()
-        bits = bits - torch.log2(model.hyper_prior.likelihood(z_hat)).sum()
+        bits = bits_per_sample(likelihood, model.hyper_prior.likelihood(z_hat))[0]
         x_hat = model.g_s(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
         mse = float(((torch.round(x_hat * 255) - original) ** 2).mean())
-        points.append((float(bits) / (h * w), 10 * math.log10(255**2 / max(mse, 1e-10))))
+        points.append((float(bits) / (h * w), psnr_of_mse(max(mse, 1e-10))))
     return points
 
 

@@ -1,0 +1,48 @@
+"""Building a model's coder (``aecodec.coding.LatentCoder``) from a weights file, cached per process.
+
+The coder is chosen by the model kind the weights' stored config names, from ``CODER_OF_KIND``: a new
+model kind plugs in with one entry there, the API and the registry unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+from pathlib import Path
+
+from aecodec import models
+from aecodec.errors import ModelMismatchError
+
+# Model kind (the "kind" of the config stored with the weights; model 1's carries none) -> its coder.
+CODER_OF_KIND = {
+    "hyperprior": "aecodec.engine:CodecEngine",  # model 1: hyperprior (aecodec/nn/model.py)
+    "context": "aecodec.context_engine:ContextEngine",  # model 2: context entropy model (aecodec/nn/context_model.py)
+}
+DEFAULT_KIND = "hyperprior"
+
+
+def load_coder(model_id: int = models.DEFAULT_MODEL_ID, weights_path: str | Path | None = None,
+               precision: str = "auto"):
+    """A ready-to-code coder (cached, shared by every Codec of those weights and precision) for an explicit
+    weights file, or for the weights this build encodes ``model_id`` with (``aecodec.releases.encoder_weights``)."""
+    from aecodec.releases import encoder_weights
+
+    return _load_coder(model_id, str(weights_path or encoder_weights(model_id)), precision)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_coder(model_id: int, weights_path: str, precision: str):
+    from aecodec.nn.store import load_weights
+
+    path = Path(weights_path)
+    if not path.exists():
+        raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
+    model, meta = load_weights(path)
+    kind = json.loads(meta["config"]).get("kind", DEFAULT_KIND)
+    if kind not in CODER_OF_KIND:
+        raise ModelMismatchError(f"{path.name} holds a model of kind {kind!r}, which this aecodec cannot code")
+    module, name = CODER_OF_KIND[kind].split(":")
+    coder_class = getattr(importlib.import_module(module), name)
+    return coder_class(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,
+                       precision=precision)
