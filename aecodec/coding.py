@@ -65,3 +65,6 @@ class LatentCoder(Protocol):
     def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
                       scale_rule: str) -> np.ndarray:
         """The HxWx3 uint8 image of the coded streams."""
+
+    def synthesize(self, latent: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """(1, 3, height, width) uint8 pixels of a latent after inverse gain (refinement's cost function)."""

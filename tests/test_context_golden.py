@@ -9,7 +9,7 @@ from PIL import Image
 
 import aecodec
 from aecodec import container, releases
-from aecodec.coding import CodedLatents
+from aecodec.engine import CodedLatents
 from conftest import TEST_DATA
 
 GOLDEN = TEST_DATA / "model2"

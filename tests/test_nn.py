@@ -6,7 +6,9 @@ import torch
 
 from aecodec.nn.gdn import GDN
 from aecodec.nn.model import HyperpriorModel, ModelConfig
+from aecodec.nn.objective import rate_distortion_loss
 from aecodec.nn.priors import FactorizedPrior, gaussian_likelihood
+from aecodec.nn.rate import bits, bits_per_sample, hyperprior_latent
 from aecodec.nn.store import load_weights, save_weights
 
 
@@ -49,10 +51,34 @@ def test_ste_rate_proxy_takes_the_likelihoods_of_the_coded_values(small_model):
 def test_ste_rate_proxy_passes_gradients_to_the_analysis(small_model):
     x = torch.rand(1, 3, 64, 64)
     out = small_model(x, torch.tensor([5.0]), rate_proxy="ste")
-    bits = -torch.log2(out["y_likelihood"]).sum() - torch.log2(out["z_likelihood"]).sum()
+    total = bits_per_sample(out["y_likelihood"], out["z_likelihood"]).sum()
     first_conv = next(small_model.g_a.parameters())
-    (grad,) = torch.autograd.grad(bits, first_conv)
+    (grad,) = torch.autograd.grad(total, first_conv)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_one_rate_function_for_training_evaluation_and_refinement(small_model):
+    """The training loss, the evaluation's estimate and refinement's bit count are one computation."""
+    from aecodec.refine import coded_bits
+    from aecodec.training.evaluate import estimate_rd
+
+    image = (np.random.default_rng(3).random((64, 64, 3)) * 255).astype(np.uint8)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    level = torch.tensor([2.0])
+    with torch.no_grad():
+        out = small_model(x, level, rate_proxy="ste")
+        gain, _ = small_model.gains(level)
+        y = small_model.g_a(x) * gain
+        z_hat = torch.round(small_model.h_a(y))
+        _, y_likelihood = hyperprior_latent(small_model, y, z_hat)
+        total = bits_per_sample(y_likelihood, small_model.hyper_prior.likelihood(z_hat))
+        torch.testing.assert_close(total, bits_per_sample(out["y_likelihood"], out["z_likelihood"]))
+        torch.testing.assert_close(total[0], coded_bits(small_model, y, z_hat))
+        assert total[0] > 0 and torch.equal(bits(torch.tensor([0.5, 0.25])), torch.tensor([1.0, 2.0]))
+        loss = rate_distortion_loss(out, x, torch.zeros(1))  # lambda 0: the loss is the rate
+        torch.testing.assert_close(loss["loss"], total[0] / (64 * 64))
+    (estimated_bpp, _), = estimate_rd(small_model, image, [2.0])
+    assert estimated_bpp == pytest.approx(float(total[0]) / (64 * 64), rel=1e-5)
 
 
 def test_unknown_rate_proxy_is_refused(small_model):

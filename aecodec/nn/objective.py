@@ -22,5 +22,5 @@ def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> d
 def latent_rate_loss(out: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Bits per pixel of the latent alone (``out["y_likelihood"]``), averaged over the batch: the loss of
     model 2's context-first stage, where nothing else can change."""
-    bpp = -torch.log2(out["y_likelihood"]).sum(dim=(1, 2, 3)) / (x.shape[-2] * x.shape[-1])
+    bpp = bits_per_sample(out["y_likelihood"]) / (x.shape[-2] * x.shape[-1])
     return {"loss": bpp.mean(), "bpp": bpp.mean()}

@@ -24,6 +24,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from aecodec.hardware import cpu_has_amx
+from aecodec.metrics import psnr_of_mse
 from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.objective import latent_rate_loss, rate_distortion_loss
@@ -291,7 +292,7 @@ class Trainer:
             progress.update(1)
             if self.step % 10 == 0:
                 progress.set_postfix(loss=f"{running['loss']:.3f}", bpp=f"{running['bpp']:.3f}",
-                                     **({"psnr": f"{10 * math.log10(1 / max(running['mse'], 1e-10)):.2f}"}
+                                     **({"psnr": f"{psnr_of_mse(max(running['mse'], 1e-10), peak=1.0):.2f}"}
                                         if "mse" in running else {}))
             if self.step % 200 == 0:
                 self.log({"event": "train", "loss": round(running["loss"], 4), "bpp": round(running["bpp"], 4),

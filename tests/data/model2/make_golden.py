@@ -26,7 +26,7 @@ def latent_hash(latent) -> str:
 def main() -> None:
     import aecodec
     from aecodec import container
-    from aecodec.coding import CodedLatents
+    from aecodec.engine import CodedLatents
 
     sample = Path(aecodec.__file__).resolve().parent / "data" / "sample.png"
     image = np.asarray(Image.open(sample).convert("RGB"))[40:190, 16:216]  # 150x200: sides not multiples of 64
