@@ -183,3 +183,24 @@ def test_corrupt_stream_errors_are_oserrors():
     """Pillow users catch OSError for broken files."""
     for error in (CorruptStreamError, TruncatedStreamError, ChecksumError, UnsupportedFormatError):
         assert issubclass(error, OSError) and issubclass(error, ValueError) and issubclass(error, AecodecError)
+
+
+def test_format_knowledge_has_one_home():
+    """Scale rules by version and the stored quality live in container; the grid's lowest scale in the
+    entropy package, which the model's priors import (and which imports no torch)."""
+    import subprocess
+    import sys
+
+    from aecodec.entropy import default_gaussian_coder, gaussian
+    from aecodec.nn import priors
+
+    assert gaussian.SCALE_RULES is container.SCALE_RULES
+    assert set(container.SCALE_RULE_OF_VERSION.values()) == set(container.SCALE_RULES)
+    assert container.SCALE_RULE == container.SCALE_RULE_OF_VERSION[container.FORMAT_VERSION]
+    assert priors.SCALE_BOUND is gaussian.SCALE_BOUND
+    assert default_gaussian_coder().scale_grid[0] == np.float32(gaussian.SCALE_BOUND)
+    header = container.Header(model_id=1, fingerprint=bytes(8), width=1, height=1, mode="RGB", quality=33.3)
+    stored = container.parse_header(container.serialize(container.Container(header, {})), None).quality
+    assert stored == container.stored_quality(33.3) != 33.3
+    code = "import sys, aecodec.entropy; assert 'torch' not in sys.modules, 'aecodec.entropy imported torch'"
+    subprocess.run([sys.executable, "-c", code], check=True)
