@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
+from aecodec.imageio import readable_suffixes
 
 
 def list_images(folder: str | Path) -> list[Path]:
     """Image files directly inside ``folder``, sorted by name."""
     folder = Path(folder)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    suffixes = readable_suffixes()
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
     if not files:
         raise FileNotFoundError(f"no images found in {folder}")
     return files
