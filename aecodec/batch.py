@@ -22,6 +22,15 @@ from aecodec.outputs import temporary_files_of
 INSTALL_HINT = 'the Dask options need dask.distributed: pip install "aecodec[dask]"'
 CONNECT_TIMEOUT_S = 10
 
+# glibc's allocator settings for the local cluster's workers, set before they start. Dask's nanny starts
+# workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes the mmap threshold at 128 KiB: every
+# activation tensor of an image (tens of MB) is then mapped afresh and page-faulted in, and the freed heap
+# is handed back after each image. That made a 1-thread worker ~25% slower than a plain 1-thread process
+# (bench/results/batch/stages.md). Up to 1 GiB, freed memory is now kept and reused by the next image
+# (tiling bounds one image's tensors well below that). A value exported by the user wins (Dask reads the
+# environment first).
+WORKER_ALLOCATOR_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 1 << 30, "MALLOC_MMAP_THRESHOLD_": 1 << 30}
+
 
 def _distributed():
     try:
@@ -133,7 +142,10 @@ def _client(distributed, args: argparse.Namespace, interrupts: _Interrupts):
         with client:
             yield client
         return
-    with interrupts.ignored_by_new_processes():
+    import dask
+
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ALLOCATOR_ENVIRON}
+    with interrupts.ignored_by_new_processes(), dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         cluster = distributed.LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.CRITICAL,
                                            preload=[__name__])
