@@ -132,6 +132,16 @@ class _Interrupts:
             signal.signal(signal.SIGINT, self._handle)
 
 
+def local_cluster(distributed, workers: int):
+    """What ``--jobs`` starts: a LocalCluster of ``workers`` single-thread worker processes."""
+    import dask
+
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ALLOCATOR_ENVIRON}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.CRITICAL, preload=[__name__])
+
+
 @contextmanager
 def _client(distributed, args: argparse.Namespace, interrupts: _Interrupts):
     if args.scheduler:
@@ -142,13 +152,8 @@ def _client(distributed, args: argparse.Namespace, interrupts: _Interrupts):
         with client:
             yield client
         return
-    import dask
-
-    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ALLOCATOR_ENVIRON}
-    with interrupts.ignored_by_new_processes(), dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = distributed.LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.CRITICAL,
-                                           preload=[__name__])
+    with interrupts.ignored_by_new_processes():
+        cluster = local_cluster(distributed, args.jobs)
     with cluster, distributed.Client(cluster) as client:
         yield client
 

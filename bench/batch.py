@@ -1,6 +1,7 @@
 """Batch throughput: ``aecodec encode DIR -d OUT`` serially and with ``--jobs N`` (Dask LocalCluster).
 
     python bench/batch.py [--images DIR] [--copies 3] [--jobs 2] [--quality 75] [--repeat 1]
+    python bench/batch.py --stages [--reps 8]
 
 Copies the images ``--copies`` times into a temporary folder (72 files from the 24 Kodak images) and
 runs the command line on it as users do, in a fresh process each time: serially (torch's threads on
@@ -12,11 +13,17 @@ all cores) and with ``--jobs N``. For each run it measures
 and checks that both runs wrote identical bytes. The bar (issue 25): with --jobs 2 on a 2-core
 machine, steady state >= 1.3x the serial images/s and less total wall time.
 Writes bench/results/batch/batch.json and batch.md (or --out).
+
+``--stages`` explains those figures instead: one image coded repeatedly (after warm-up) in a fresh plain
+process with torch on 1 and on 2 threads (the serial command's setting), and in single-thread Dask
+workers, alone and two at once, as Dask starts them and as ``--jobs`` does; per stage, the median time
+and the page faults of one encode. Writes stages.json and stages.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -117,6 +124,158 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ----- per-stage profile (--stages) ----------------------------------------------------------------
+
+ALLOCATOR_VARIABLES = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+STAGES = ("read+decode_png", "analysis", "hyper_analysis", "hyper_synthesis_fp64+snap", "entropy_coding",
+          "encode", "write+header", "file")
+
+
+def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: int = 3) -> dict:
+    """Median ms per stage of coding ``image`` ``reps`` times in this process, after ``warmup`` runs.
+
+    The stages are the encoder's steps as the command line runs them; "encode" is the whole
+    ``Codec.encode`` call, "file" adds reading, writing (atomically) and the summary's header read.
+    """
+    import resource
+    import time
+
+    import torch
+
+    from aecodec.api import Codec
+    from aecodec.engine import stored_quality, torch_threads
+    from aecodec.fileinfo import info
+    from aecodec.imageio import to_planar
+    from aecodec.outputs import write_atomically
+
+    codec, clock = Codec(threads=threads), time.perf_counter
+    engine = codec.engine
+    target = Path(tempfile.mkdtemp(prefix="aecodec-stages-")) / "out.aec"
+    rows = []
+    for rep in range(warmup + reps):
+        row = {}
+        started = clock()
+        planar = to_planar(Path(image).read_bytes())
+        row["read+decode_png"] = clock() - started
+        with torch_threads(threads):
+            t = clock()
+            y = engine.analyze(planar.rgb)
+            row["analysis"] = clock() - t
+            t = clock()
+            z_hat = engine.hyper_latent(y * engine._gains(stored_quality(quality))[0])
+            row["hyper_analysis"] = clock() - t
+            t = clock()
+            engine._entropy_parameters(z_hat)
+            row["hyper_synthesis_fp64+snap"] = clock() - t
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t = clock()
+        data = codec.encode(Path(image).read_bytes(), quality=quality)
+        row["encode"] = clock() - t
+        row["page_faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        row["entropy_coding"] = codec.last_timings["entropy_s"]
+        t = clock()
+        write_atomically(target, data, force=True)
+        info(data)
+        row["write+header"] = clock() - t
+        row["file"] = row["read+decode_png"] + row["encode"] + row["write+header"]
+        if rep >= warmup:
+            rows.append(row)
+    target.unlink()
+    target.parent.rmdir()
+    out = {k: round(1000 * statistics.median(r[k] for r in rows), 1) for k in STAGES}
+    out["page_faults_per_encode"] = int(statistics.median(r["page_faults"] for r in rows))
+    out["torch_threads"] = torch.get_num_threads()
+    out["precision"] = engine.precision
+    out["environ"] = {k: os.environ[k] for k in ALLOCATOR_VARIABLES if k in os.environ}
+    return out
+
+
+class _Environ:
+    """Sets (or, for None, removes) environment variables for the block and restores them after: Dask's
+    nanny writes its worker variables into this process's environment too."""
+
+    def __init__(self, values: dict[str, str | None]):
+        self.values, self.saved = values, None
+
+    def __enter__(self):
+        self.saved = dict(os.environ)
+        for k, v in self.values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    def __exit__(self, *exc):
+        os.environ.clear()
+        os.environ.update(self.saved)
+
+
+def profile_in_process(threads: int, *call) -> dict:
+    """``profile_stages`` in a fresh plain process, started with the environment of a plain shell here."""
+    import multiprocessing
+
+    with _Environ({k: None for k in ALLOCATOR_VARIABLES}):
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            return pool.apply(profile_stages, (*call[:2], threads, *call[2:]))
+
+
+def profile_on_workers(workers: int, as_jobs: bool, *call) -> list[dict]:
+    """``profile_stages`` on ``workers`` single-thread Dask workers at once: started as ``--jobs`` starts
+    them (``as_jobs``), else as a plain ``LocalCluster`` does."""
+    import logging
+
+    import distributed
+
+    from aecodec.batch import local_cluster
+
+    with _Environ({k: None for k in ALLOCATOR_VARIABLES}):
+        cluster = (local_cluster(distributed, workers) if as_jobs else distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.CRITICAL))
+        with cluster, distributed.Client(cluster) as client:
+            client.wait_for_workers(workers)
+            futures = [client.submit(profile_stages, *call[:2], 1, *call[2:], workers=[address], pure=False)
+                       for address in sorted(client.scheduler_info()["workers"])]
+            return client.gather(futures)
+
+
+def stages_markdown(result: dict) -> str:
+    lines = ["# aecodec batch encoding: where the time of one image goes", "",
+             *sysinfo.markdown_header(result["meta"]),
+             f"- image: {result['image']}, quality {result['quality']}, {result['reps']} encodes after "
+             f"{result['warmup']} warm-up, medians (ms); page faults: minor faults of one encode", "",
+             "| process | " + " | ".join(STAGES) + " | page faults | allocator/threads environment |",
+             "|---|" + "---|" * (len(STAGES) + 2)]
+    for run in result["runs"]:
+        for i, r in enumerate(run["workers"]):
+            name = run["name"] + (f" (worker {i + 1})" if len(run["workers"]) > 1 else "")
+            env = ", ".join(f"{k}={v}" for k, v in r["environ"].items()) or "none set"
+            lines.append(f"| {name} | " + " | ".join(f"{r[k]:.1f}" for k in STAGES)
+                         + f" | {r['page_faults_per_encode']} | {env} |")
+    lines += ["", "Images/s this implies for a busy machine (1000 / file ms, summed over the workers running at once):", ""]
+    for run in result["runs"]:
+        rate = sum(1000 / r["file"] for r in run["workers"])
+        lines.append(f"- {run['name']}: {rate:.2f} images/s")
+    return "\n".join(lines) + "\n"
+
+
+def run_stages(args: argparse.Namespace, image: Path) -> int:
+    call = (str(image), args.quality, args.reps)
+    runs = [("plain process, torch 1 thread", lambda: [profile_in_process(1, *call)]),
+            ("plain process, torch 2 threads (the serial command)", lambda: [profile_in_process(2, *call)]),
+            ("1 Dask worker as LocalCluster starts it", lambda: profile_on_workers(1, False, *call)),
+            ("1 Dask worker as --jobs starts it", lambda: profile_on_workers(1, True, *call)),
+            ("2 Dask workers at once as LocalCluster starts them", lambda: profile_on_workers(2, False, *call)),
+            ("2 Dask workers at once as --jobs starts them", lambda: profile_on_workers(2, True, *call))]
+    result = {"meta": sysinfo.meta(), "image": str(image), "quality": args.quality, "reps": args.reps,
+              "warmup": 3, "runs": []}
+    for name, run in runs:
+        print(f"[batch] stages: {name}", file=sys.stderr)
+        result["runs"].append({"name": name, "workers": run()})
+    sysinfo.write_results(resolve(args.out), "stages", result, stages_markdown(result))
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/batch.py", description=__doc__.split("\n")[0])
     p.add_argument("--images", default=str(KODAK_DIR), help="folder of images (default Kodak)")
@@ -127,6 +286,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, help="rounds of (serial, --jobs) runs; medians reported")
     p.add_argument("--workdir", default=None, help="folder for the temporary copies (default: system temp)")
     p.add_argument("--out", default=str(RESULTS_DIR / "batch"), help="folder for batch.json and batch.md")
+    p.add_argument("--stages", action="store_true", help="profile the stages of one image instead (stages.md)")
+    p.add_argument("--reps", type=int, default=8, help="--stages: timed encodes per process (default 8)")
     return p.parse_args(argv)
 
 
@@ -137,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     if not images:
         print(f"[batch] no images in {images_dir}", file=sys.stderr)
         return 2
+    if args.stages:
+        return run_stages(args, images[0])
     rounds = []
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="aecodec-batch-") as tmp:
         inputs = Path(tmp) / "in"
