@@ -167,6 +167,7 @@ def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: 
             t = clock()
             engine._entropy_parameters(z_hat)
             row["hyper_synthesis_fp64+snap"] = clock() - t
+            in_effect = torch.get_num_threads()
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t = clock()
         data = codec.encode(Path(image).read_bytes(), quality=quality)
@@ -184,7 +185,7 @@ def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: 
     target.parent.rmdir()
     out = {k: round(1000 * statistics.median(r[k] for r in rows), 1) for k in STAGES}
     out["page_faults_per_encode"] = int(statistics.median(r["page_faults"] for r in rows))
-    out["torch_threads"] = torch.get_num_threads()
+    out["torch_threads"] = in_effect
     out["precision"] = engine.precision
     out["environ"] = {k: os.environ[k] for k in ALLOCATOR_VARIABLES if k in os.environ}
     return out

@@ -95,6 +95,17 @@ def test_jobs_runs_a_local_cluster_with_the_serial_rules(tmp_path):
     assert run("encode", tmp_path / "in", "--jobs", "0").returncode == 2
 
 
+@needs_dask
+def test_jobs_workers_keep_freed_memory_for_the_next_image():
+    from aecodec.batch import WORKER_ALLOCATOR_ENVIRON, local_cluster
+
+    names = sorted(WORKER_ALLOCATOR_ENVIRON)
+    with local_cluster(distributed, 2) as local, distributed.Client(local) as client:
+        seen = client.run(lambda: [os.environ.get(name) for name in names])
+    assert len(seen) == 2
+    assert all(values == [str(WORKER_ALLOCATOR_ENVIRON[name]) for name in names] for values in seen.values())
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):

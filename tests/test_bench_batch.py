@@ -26,3 +26,23 @@ def test_batch_bench_runs_and_writes_results(tmp_path):
         assert run["steady_images_per_s"] > 0
     assert "--jobs 2" in only_round["jobs"]["command"]
     assert "Output bytes identical between the runs: yes" in (tmp_path / "res" / "batch.md").read_text()
+
+
+def test_stages_profile_each_process_kind_with_its_environment(tmp_path):
+    Image.fromarray(synthetic_photo(64, 48, seed=0)).save(tmp_path / "img0.png")
+    assert main(["--stages", "--images", str(tmp_path), "--reps", "1", "--out", str(tmp_path / "res")]) == 0
+    result = json.loads((tmp_path / "res" / "stages.json").read_text())
+    runs = {run["name"]: run["workers"] for run in result["runs"]}
+    assert [len(workers) for workers in runs.values()] == [1, 1, 1, 1, 2, 2]
+    for name, workers in runs.items():
+        for profile in workers:
+            assert 0 < profile["analysis"] < profile["encode"] < profile["file"]
+            assert profile["torch_threads"] == (2 if "2 threads" in name else 1)
+            trim = profile["environ"].get("MALLOC_TRIM_THRESHOLD_")
+            if "plain" in name:  # started as from a shell, whatever ran before in the bench's process
+                assert profile["environ"] == {}
+            elif "--jobs" in name:
+                assert trim == str(1 << 30) and profile["environ"]["MALLOC_MMAP_THRESHOLD_"] == str(1 << 30)
+            else:
+                assert trim == "65536"  # Dask's own setting
+    assert "| 2 Dask workers at once as --jobs starts them (worker 2) |" in (tmp_path / "res" / "stages.md").read_text()
