@@ -54,6 +54,7 @@ def run_cli(inputs: Path, out: Path, quality: float, jobs: int) -> dict:
     command = [sys.executable, "-m", "aecodec", "encode", str(inputs), "-d", str(out), "-q", str(quality)]
     if jobs:
         command += ["--jobs", str(jobs)]
+    others = sysinfo.other_processes()
     started = time.time()
     # Run from the temporary folder: in a checkout, `-m aecodec` would import its sources, not the install.
     result = subprocess.run(command, capture_output=True, text=True, cwd=inputs.parent)
@@ -68,6 +69,7 @@ def run_cli(inputs: Path, out: Path, quality: float, jobs: int) -> dict:
             "wall_s": round(wall, 3), "first_file_s": round(done[0], 3), "last_file_s": round(done[-1], 3),
             "after_last_file_s": round(wall - done[-1], 3),
             "steady_images_per_s": round(steady, 4) if steady else None,
+            "others_cpu_share": round(sum(p["cpu_share"] for p in others), 2), "others": others,
             "completion_s": [round(t, 4) for t in done]}
 
 
@@ -104,13 +106,13 @@ def markdown(result: dict) -> str:
              f"- inputs: {result['n_files']} files ({result['n_images']} images of {result['images']} "
              f"x{result['copies']}), quality {result['quality']}, {len(result['rounds'])} round(s), medians below",
              "", "| run | files | wall (s) | first file (s) | last file (s) | after last file (s) "
-             "| steady images/s |", "|---|---|---|---|---|---|---|"]
+             "| steady images/s | other processes' CPU just before |", "|---|---|---|---|---|---|---|---|"]
     for i, r in enumerate(result["rounds"]):
         for kind in ("serial", "jobs"):
             run = r[kind]
             lines.append(f"| `{run['command']}` (round {i + 1}) | {run['files']} | {run['wall_s']:.2f} "
                          f"| {run['first_file_s']:.2f} | {run['last_file_s']:.2f} | {run['after_last_file_s']:.2f} "
-                         f"| {_rate(run['steady_images_per_s'])} |")
+                         f"| {_rate(run['steady_images_per_s'])} | {sysinfo.others_summary(run.get('others', []))} |")
     lines += ["",
               f"Steady state: --jobs {result['jobs']} {_rate(s['jobs_steady_images_per_s'])} images/s vs serial "
               f"{_rate(s['serial_steady_images_per_s'])}: **{s['steady_speedup']}x** (bar >= {STEADY_SPEEDUP_BAR}x: "
@@ -245,14 +247,14 @@ def stages_markdown(result: dict) -> str:
              *sysinfo.markdown_header(result["meta"]),
              f"- image: {result['image']}, quality {result['quality']}, {result['reps']} encodes after "
              f"{result['warmup']} warm-up, medians (ms); page faults: minor faults of one encode", "",
-             "| process | " + " | ".join(STAGES) + " | page faults | allocator/threads environment |",
-             "|---|" + "---|" * (len(STAGES) + 2)]
+             "| process | " + " | ".join(STAGES) + " | page faults | allocator/threads environment "
+             "| other processes' CPU just before |", "|---|" + "---|" * (len(STAGES) + 3)]
     for run in result["runs"]:
         for i, r in enumerate(run["workers"]):
             name = run["name"] + (f" (worker {i + 1})" if len(run["workers"]) > 1 else "")
             env = ", ".join(f"{k}={v}" for k, v in r["environ"].items()) or "none set"
             lines.append(f"| {name} | " + " | ".join(f"{r[k]:.1f}" for k in STAGES)
-                         + f" | {r['page_faults_per_encode']} | {env} |")
+                         + f" | {r['page_faults_per_encode']} | {env} | {sysinfo.others_summary(run['others'])} |")
     lines += ["", "Images/s this implies for a busy machine (1000 / file ms, summed over the workers running at once):", ""]
     for run in result["runs"]:
         rate = sum(1000 / r["file"] for r in run["workers"])
@@ -272,7 +274,8 @@ def run_stages(args: argparse.Namespace, image: Path) -> int:
               "warmup": 3, "runs": []}
     for name, run in runs:
         print(f"[batch] stages: {name}", file=sys.stderr)
-        result["runs"].append({"name": name, "workers": run()})
+        others = sysinfo.other_processes()
+        result["runs"].append({"name": name, "others": others, "workers": run()})
     sysinfo.write_results(resolve(args.out), "stages", result, stages_markdown(result))
     return 0
 

@@ -81,10 +81,48 @@ def training_running() -> list[str]:
     return found
 
 
+def _cpu_ticks() -> dict[int, tuple[int, str]]:
+    """CPU ticks (user + system) and command line of every process, from /proc."""
+    ticks = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue
+        ticks[int(proc.name)] = (int(fields[11]) + int(fields[12]), " ".join(a.decode(errors="replace") for a in argv if a))
+    return ticks
+
+
+def other_processes(seconds: float = 1.0, min_share: float = 0.05) -> list[dict]:
+    """Processes other than this one and its children that used at least ``min_share`` of a CPU over
+    the next ``seconds`` (what else competed for the cores while a benchmark ran); empty without /proc."""
+    import time
+
+    before = _cpu_ticks()
+    time.sleep(seconds)
+    after = _cpu_ticks()
+    hz = os.sysconf("SC_CLK_TCK")
+    mine = {os.getpid()}
+    for proc in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(proc.read_text().rsplit(")", 1)[1].split()[1]) in mine:
+                mine.add(int(proc.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    found = []
+    for pid, (ticks, command) in after.items():
+        share = (ticks - before.get(pid, (ticks, ""))[0]) / hz / seconds
+        if pid not in mine and share >= min_share and command:
+            found.append({"pid": pid, "cpu_share": round(share, 2), "command": command[:160]})
+    return sorted(found, key=lambda p: -p["cpu_share"])
+
+
 def meta(extra_versions: dict[str, str] | None = None) -> dict:
     """Everything needed to interpret a benchmark's numbers later."""
     jobs = training_running()
     return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": {"cpu": cpu(), "platform": platform.platform()},
         "versions": versions(extra_versions),
@@ -101,7 +139,16 @@ def markdown_header(meta: dict) -> list[str]:
     return [f"- date: {meta['date']}",
             f"- machine: {cpu.get('model_name')}, {cpu.get('lscpu_cpus', cpu.get('logical_cpus'))} CPUs",
             "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
-            f"- {meta['concurrent_training_note']}"]
+            f"- {meta['concurrent_training_note']}"
+            + (f"; load average {'/'.join(map(str, meta['load_average']))} (1/5/15 min) at the end" if "load_average" in meta else "")]
+
+
+def others_summary(others: list[dict]) -> str:
+    """One short line for ``other_processes``: total CPU share and the busiest commands' names."""
+    if not others:
+        return "none"
+    names = ", ".join(f"{' '.join(Path(w).name for w in p['command'].split()[:3])} {p['cpu_share']:.2f}" for p in others[:4])
+    return f"{sum(p['cpu_share'] for p in others):.2f} CPU ({names})"
 
 
 def write_results(folder, name: str, result: dict, markdown: str) -> None:
