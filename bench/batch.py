@@ -213,11 +213,12 @@ class _Environ:
         os.environ.update(self.saved)
 
 
-def profile_in_process(threads: int, *call) -> dict:
-    """``profile_stages`` in a fresh plain process, started with the environment of a plain shell here."""
+def profile_in_process(threads: int, *call, environ: dict | None = None) -> dict:
+    """``profile_stages`` in a fresh plain process, started with the environment of a plain shell here
+    plus ``environ``."""
     import multiprocessing
 
-    with _Environ({k: None for k in ALLOCATOR_VARIABLES}):
+    with _Environ({**{k: None for k in ALLOCATOR_VARIABLES}, **(environ or {})}):
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             return pool.apply(profile_stages, (*call[:2], threads, *call[2:]))
 
@@ -256,16 +257,23 @@ def stages_markdown(result: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(f"{r[k]:.1f}" for k in STAGES)
                          + f" | {r['page_faults_per_encode']} | {env} | {sysinfo.others_summary(run['others'])} |")
     lines += ["", "Images/s this implies for a busy machine (1000 / file ms, summed over the workers running at once):", ""]
-    for run in result["runs"]:
-        rate = sum(1000 / r["file"] for r in run["workers"])
-        lines.append(f"- {run['name']}: {rate:.2f} images/s")
+    rates = {run["name"]: sum(1000 / r["file"] for r in run["workers"]) for run in result["runs"]}
+    lines += [f"- {name}: {rate:.2f} images/s" for name, rate in rates.items()]
+    serial, jobs = (next(rate for name, rate in rates.items() if key in name)
+                    for key in ("(the serial command)", "2 Dask workers at once as --jobs"))
+    lines += ["", f"Two --jobs workers over the serial command: {jobs / serial:.2f}x (the batch bench's bar: "
+              f">= {STEADY_SPEEDUP_BAR}x, measured there on whole runs)"]
     return "\n".join(lines) + "\n"
 
 
 def run_stages(args: argparse.Namespace, image: Path) -> int:
+    from aecodec.batch import WORKER_ALLOCATOR_ENVIRON
+
     call = (str(image), args.quality, args.reps)
     runs = [("plain process, torch 1 thread", lambda: [profile_in_process(1, *call)]),
             ("plain process, torch 2 threads (the serial command)", lambda: [profile_in_process(2, *call)]),
+            ("plain process, torch 2 threads, with --jobs' allocator settings (not what the serial command does)",
+             lambda: [profile_in_process(2, *call, environ={k: str(v) for k, v in WORKER_ALLOCATOR_ENVIRON.items()})]),
             ("1 Dask worker as LocalCluster starts it", lambda: profile_on_workers(1, False, *call)),
             ("1 Dask worker as --jobs starts it", lambda: profile_on_workers(1, True, *call)),
             ("2 Dask workers at once as LocalCluster starts them", lambda: profile_on_workers(2, False, *call)),
