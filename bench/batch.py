@@ -1,6 +1,6 @@
 """Batch throughput: ``aecodec encode DIR -d OUT`` serially and with ``--jobs N`` (Dask LocalCluster).
 
-    python bench/batch.py [--images DIR] [--copies 3] [--jobs 2] [--quality 75] [--repeat 1]
+    python bench/batch.py [--images DIR] [--copies 3] [--jobs 2] [--quality 75] [--repeat 1] [--append]
     python bench/batch.py --stages [--reps 8]
 
 Copies the images ``--copies`` times into a temporary folder (72 files from the 24 Kodak images) and
@@ -54,7 +54,7 @@ def run_cli(inputs: Path, out: Path, quality: float, jobs: int) -> dict:
     command = [sys.executable, "-m", "aecodec", "encode", str(inputs), "-d", str(out), "-q", str(quality)]
     if jobs:
         command += ["--jobs", str(jobs)]
-    others = sysinfo.other_processes()
+    others, training = sysinfo.other_processes(), bool(sysinfo.training_running())
     started = time.time()
     # Run from the temporary folder: in a checkout, `-m aecodec` would import its sources, not the install.
     result = subprocess.run(command, capture_output=True, text=True, cwd=inputs.parent)
@@ -69,6 +69,7 @@ def run_cli(inputs: Path, out: Path, quality: float, jobs: int) -> dict:
             "wall_s": round(wall, 3), "first_file_s": round(done[0], 3), "last_file_s": round(done[-1], 3),
             "after_last_file_s": round(wall - done[-1], 3),
             "steady_images_per_s": round(steady, 4) if steady else None,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)), "training_running": training,
             "others_cpu_share": round(sum(p["cpu_share"] for p in others), 2), "others": others,
             "completion_s": [round(t, 4) for t in done]}
 
@@ -296,11 +297,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=2, help="worker processes of the parallel run (default 2)")
     p.add_argument("--quality", type=float, default=75.0)
     p.add_argument("--repeat", type=int, default=1, help="rounds of (serial, --jobs) runs; medians reported")
+    p.add_argument("--append", action="store_true",
+                   help="keep the rounds of the results file already in --out (same settings): rounds taken at "
+                        "different times, e.g. whenever the machine is quiet")
     p.add_argument("--workdir", default=None, help="folder for the temporary copies (default: system temp)")
     p.add_argument("--out", default=str(RESULTS_DIR / "batch"), help="folder for batch.json and batch.md")
     p.add_argument("--stages", action="store_true", help="profile the stages of one image instead (stages.md)")
     p.add_argument("--reps", type=int, default=8, help="--stages: timed encodes per process (default 8)")
     return p.parse_args(argv)
+
+
+def _earlier_rounds(path: Path, settings: dict) -> list[dict]:
+    """The rounds of an earlier results file with the same settings (--append), else none."""
+    import json
+
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if any(earlier.get(k) != v for k, v in settings.items()):
+        print(f"[batch] {path} has other settings: its rounds are not kept", file=sys.stderr)
+        return []
+    return earlier["rounds"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,11 +330,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.stages:
         return run_stages(args, images[0])
-    rounds = []
+    settings = {"images": str(images_dir), "n_images": len(images), "copies": args.copies,
+                "n_files": len(images) * args.copies, "quality": args.quality, "jobs": args.jobs}
+    rounds = _earlier_rounds(resolve(args.out) / "batch.json", settings) if args.append else []
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="aecodec-batch-") as tmp:
         inputs = Path(tmp) / "in"
         files = copy_inputs(images, args.copies, inputs)
-        for i in range(args.repeat):
+        for i in range(len(rounds), len(rounds) + args.repeat):
             outs = {kind: Path(tmp) / f"{kind}-{i}" for kind in ("serial", "jobs")}
             order = ("serial", "jobs") if i % 2 == 0 else ("jobs", "serial")  # alternate: no order bias
             print(f"[batch] round {i + 1}: {' then '.join(order)} (--jobs {args.jobs}), {len(files)} files",
@@ -330,8 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     import distributed
 
     result = {"meta": sysinfo.meta({"dask": dask.__version__, "distributed": distributed.__version__}),
-              "images": str(images_dir), "n_images": len(images), "copies": args.copies, "n_files": len(files),
-              "quality": args.quality, "jobs": args.jobs, "summary": summarize(rounds), "rounds": rounds}
+              **settings, "summary": summarize(rounds), "rounds": rounds}
     sysinfo.write_results(resolve(args.out), "batch", result, markdown(result))
     return 0 if result["summary"]["identical_bytes"] else 1
 

@@ -26,6 +26,11 @@ def test_batch_bench_runs_and_writes_results(tmp_path):
         assert run["steady_images_per_s"] > 0
     assert "--jobs 2" in only_round["jobs"]["command"]
     assert "Output bytes identical between the runs: yes" in (tmp_path / "res" / "batch.md").read_text()
+    assert main(["--images", str(tmp_path), "--copies", "2", "--jobs", "2", "--out", str(tmp_path / "res"),
+                 "--workdir", str(tmp_path), "--append"]) == 0  # one more round, taken later
+    again = json.loads((tmp_path / "res" / "batch.json").read_text())
+    assert again["rounds"][0] == only_round and len(again["rounds"]) == 2
+    assert again["rounds"][1]["jobs"]["started"] < again["rounds"][1]["serial"]["started"]  # order alternates
 
 
 def test_stages_profile_each_process_kind_with_its_environment(tmp_path):
