@@ -1,7 +1,7 @@
 """Batch throughput: ``aecodec encode DIR -d OUT`` serially and with ``--jobs N`` (Dask LocalCluster).
 
-    python bench/batch.py [--images DIR] [--copies 3] [--jobs 2] [--quality 75] [--repeat 1] [--append]
-    python bench/batch.py --stages [--reps 8]
+    python -m bench.batch [--images DIR] [--copies 3] [--jobs 2] [--quality 75] [--repeat 1] [--append]
+    python -m bench.batch --stages [--reps 8]
 
 Copies the images ``--copies`` times into a temporary folder (72 files from the 24 Kodak images) and
 runs the command line on it as users do, in a fresh process each time: serially (torch's threads on
