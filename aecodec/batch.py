@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -27,8 +28,7 @@ CONNECT_TIMEOUT_S = 10
 # activation tensor of an image (tens of MB) is then mapped afresh and page-faulted in, and the freed heap
 # is handed back after each image. That made a 1-thread worker ~25% slower than a plain 1-thread process
 # (bench/results/batch/stages.md). Up to 1 GiB, freed memory is now kept and reused by the next image
-# (tiling bounds one image's tensors well below that). A value exported by the user wins (Dask reads the
-# environment first).
+# (tiling bounds one image's tensors well below that).
 WORKER_ALLOCATOR_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 1 << 30, "MALLOC_MMAP_THRESHOLD_": 1 << 30}
 
 
@@ -136,10 +136,22 @@ def local_cluster(distributed, workers: int):
     """What ``--jobs`` starts: a LocalCluster of ``workers`` single-thread worker processes."""
     import dask
 
-    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ALLOCATOR_ENVIRON}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.CRITICAL, preload=[__name__])
+    ours = {name: str(value) for name, value in WORKER_ALLOCATOR_ENVIRON.items()}
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **ours}
+    # Dask takes these variables' values from this process's environment first, where an earlier cluster
+    # in this process leaves its own (the nanny writes them there): ours are set meanwhile, then undone.
+    saved = {name: os.environ.get(name) for name in ours}
+    os.environ.update(ours)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.CRITICAL, preload=[__name__])
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager

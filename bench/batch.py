@@ -146,7 +146,8 @@ def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: 
     import torch
 
     from aecodec.api import Codec
-    from aecodec.engine import stored_quality, torch_threads
+    from aecodec.container import stored_quality
+    from aecodec.runtime import torch_threads
     from aecodec.fileinfo import info
     from aecodec.imageio import to_planar
     from aecodec.outputs import write_atomically
@@ -165,7 +166,7 @@ def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: 
             y = engine.analyze(planar.rgb)
             row["analysis"] = clock() - t
             t = clock()
-            z_hat = engine.hyper_latent(y * engine._gains(stored_quality(quality))[0])
+            z_hat = engine.hyper_latent(y * engine.gains(stored_quality(quality))[0])
             row["hyper_analysis"] = clock() - t
             t = clock()
             engine._entropy_parameters(z_hat)

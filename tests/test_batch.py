@@ -100,8 +100,16 @@ def test_jobs_workers_keep_freed_memory_for_the_next_image():
     from aecodec.batch import WORKER_ALLOCATOR_ENVIRON, local_cluster
 
     names = sorted(WORKER_ALLOCATOR_ENVIRON)
-    with local_cluster(distributed, 2) as local, distributed.Client(local) as client:
-        seen = client.run(lambda: [os.environ.get(name) for name in names])
+    before = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"  # as a Dask cluster started earlier in this process leaves it
+    try:
+        with local_cluster(distributed, 2) as local, distributed.Client(local) as client:
+            seen = client.run(lambda: [os.environ.get(name) for name in names])
+        assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    finally:
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_")
+        if before is not None:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = before
     assert len(seen) == 2
     assert all(values == [str(WORKER_ALLOCATOR_ENVIRON[name]) for name in names] for values in seen.values())
 
