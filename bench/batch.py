@@ -100,6 +100,19 @@ def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+BUSY_CPU_SHARE = 0.25  # other processes' CPU use above which the figures do not describe a quiet machine
+
+
+def _busy_caution(rounds: list[dict]) -> list[str]:
+    shares = [r[kind].get("others_cpu_share", 0.0) for r in rounds for kind in ("serial", "jobs")]
+    if statistics.median(shares) < BUSY_CPU_SHARE:
+        return []
+    return [f"**Caution: not a quiet machine.** Other processes used {statistics.median(shares):.2f} CPU (median, "
+            "sampled just before each run). A busy core slows the serial command's two torch threads (each "
+            "parallel step waits for the slower one) more than it slows independent single-thread workers, so "
+            "this ratio overstates what --jobs gains on an idle machine.", ""]
+
+
 def markdown(result: dict) -> str:
     m, s = result["meta"], result["summary"]
     lines = ["# aecodec batch encoding: serial vs --jobs (Dask LocalCluster)", "",
@@ -121,6 +134,7 @@ def markdown(result: dict) -> str:
               f"Total wall time: --jobs {result['jobs']} {s['jobs_wall_s']:.2f} s vs serial {s['serial_wall_s']:.2f} s "
               f"(ratio {s['wall_ratio']:.2f}; bar < 1: " + ("met" if s["wall_bar_met"] else "**not met**") + ")",
               "Output bytes identical between the runs: " + ("yes" if s["identical_bytes"] else "**NO**"), "",
+              *_busy_caution(result["rounds"]),
               "Steady state: files per second between the k-th and the last output file's mtime (k = workers, "
               "1 serially), leaving out each worker's first file (model loading). Wall time: the whole "
               "command in a fresh process (interpreter, imports, cluster start-up and shutdown)."]
@@ -265,6 +279,12 @@ def stages_markdown(result: dict) -> str:
                     for key in ("(the serial command)", "2 Dask workers at once as --jobs"))
     lines += ["", f"Two --jobs workers over the serial command: {jobs / serial:.2f}x (the batch bench's bar: "
               f">= {STEADY_SPEEDUP_BAR}x, measured there on whole runs)"]
+    busy = statistics.median(sum(p["cpu_share"] for p in run["others"]) for run in result["runs"])
+    if busy >= BUSY_CPU_SHARE:
+        lines += ["", f"**Caution: not a quiet machine.** Other processes used {busy:.2f} CPU (median, sampled "
+                  "before each row). A single single-thread process can still find a free core; the 2-thread "
+                  "and two-worker rows cannot, so they are slowed, the 2-thread row most (its threads wait "
+                  "for each other), and the ratio above overstates an idle machine's."]
     return "\n".join(lines) + "\n"
 
 

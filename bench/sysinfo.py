@@ -61,6 +61,11 @@ def versions(extra: dict[str, str] | None = None) -> dict[str, str]:
     return out
 
 
+def is_training_command(args: list[str]) -> bool:
+    """Whether a command line runs ``aecodec train`` (or ``python -m aecodec train``), not merely mentions it."""
+    return any(Path(a).name == "aecodec" and args[i + 1:i + 2] == ["train"] for i, a in enumerate(args))
+
+
 def training_running() -> list[str]:
     """Command lines of running ``aecodec train`` processes (they compete for the CPU).
 
@@ -75,9 +80,9 @@ def training_running() -> list[str]:
             continue
         if state in ("T", "t"):
             continue
-        line = " ".join(a.decode(errors="replace") for a in argv if a)
-        if "aecodec" in line and " train" in line and proc.name != str(os.getpid()):
-            found.append(line)
+        args = [a.decode(errors="replace") for a in argv if a]
+        if proc.name != str(os.getpid()) and is_training_command(args):
+            found.append(" ".join(args))
     return found
 
 

@@ -51,3 +51,12 @@ def test_stages_profile_each_process_kind_with_its_environment(tmp_path):
             else:
                 assert trim == "65536"  # Dask's own setting
     assert "| 2 Dask workers at once as --jobs starts them (worker 2) |" in (tmp_path / "res" / "stages.md").read_text()
+
+
+def test_training_is_detected_by_the_command_not_by_a_mention():
+    from bench.sysinfo import is_training_command
+
+    assert is_training_command(["/venv/bin/python3", "/venv/bin/aecodec", "train", "--out", "runs/m2"])
+    assert is_training_command(["python", "-m", "aecodec", "train"])
+    assert not is_training_command(["python", "-c", "print('aecodec train')"])  # a monitor naming it
+    assert not is_training_command(["aecodec", "encode", "train.png"])
