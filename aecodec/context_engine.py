@@ -68,45 +68,81 @@ class ContextEngine(CodecEngine):
     def passes(self) -> int:
         return 2 * len(self.model.slice_bounds)
 
-    def _code_passes(self, z_hat: torch.Tensor, scale_rule: str, code_pass) -> torch.Tensor:
+    # Latent rows per band of the context networks: their float64 3x3 convolutions unfold the input nine
+    # times over, so on a 24 MP latent one layer at once would take about 1 GB. Each band is computed on
+    # its rows plus a halo covering the convolutions' reach, so every value is the one the whole latent
+    # gives (tests/test_context_engine.py); a Kodak latent is a single band.
+    context_band = 32
+
+    def _banded(self, rows: int, halo: int, compute, *inputs: torch.Tensor | None):
+        """Yields (top, bottom, rows [top, bottom) of ``compute(*inputs)``) band by band, each band computed
+        on its rows plus ``halo`` rows either side (clipped at the edges, where the convolutions' zero
+        padding then sees what it sees on the whole latent). ``compute`` returns a tensor or a tuple."""
+        for top in range(0, rows, self.context_band):
+            bottom = min(top + self.context_band, rows)
+            t0, t1 = max(top - halo, 0), min(bottom + halo, rows)
+            part = compute(*(None if x is None else x[:, :, t0:t1] for x in inputs))
+            crop = slice(top - t0, bottom - t0)
+            yield top, bottom, tuple(p[:, :, crop] for p in part) if isinstance(part, tuple) else part[:, :, crop]
+
+    def _code_passes(self, z_hat: torch.Tensor, scale_rule: str, code_pass,
+                     synthesis: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Runs the passes in order; ``code_pass(means, scales, where)`` codes (or decodes) the elements of
         one pass and returns their coded values (float32, flat, in boolean-mask order). Returns the
-        coded latent and the synthesis input (the coded latent plus the latent residual prediction).
+        coded latent and the synthesis input (the coded latent plus the latent residual prediction;
+        None unless ``synthesis``).
 
-        Every value that selects a table is computed here, in float64 on one thread.
+        Every value that selects a table is computed here, in float64 on one thread, band by band.
         """
         _, _, rows, cols = z_hat.shape
         rows, cols = rows * HYPER_STRIDE, cols * HYPER_STRIDE
-        hyper_means = torch.empty((1, self.model.config.m, rows, cols), dtype=torch.float64)
-        hyper_scales = torch.empty_like(hyper_means)
+        bounds = self.model.slice_bounds
+        # Each slice's hyperprior (means, scales), as the context networks take it; freed once coded.
+        hypers: list[torch.Tensor | None] = [
+            torch.empty((1, 2 * (hi - lo), rows, cols), dtype=torch.float64) for lo, hi in bounds]
         for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
-            hyper_means[:, :, top:bottom], hyper_scales[:, :, top:bottom] = band_means, band_scales
+            for hyper, (lo, hi) in zip(hypers, bounds):
+                hyper[:, : hi - lo, top:bottom] = band_means[:, lo:hi]
+                hyper[:, hi - lo :, top:bottom] = band_scales[:, lo:hi]
         mask = anchor_mask(rows, cols).bool().numpy()[0, 0]
-        coded_slices, synthesis_input = [], []
-        for index, (lo, hi) in enumerate(self.model.slice_bounds):
-            context = self.contexts64[index]
-            coded = np.zeros((1, hi - lo, rows, cols), dtype=np.float32)
+        coded = np.zeros((1, self.model.config.m, rows, cols), dtype=np.float32)
+        latent = torch.empty(coded.shape, dtype=torch.float32) if synthesis else None
+        for index, (lo, hi) in enumerate(bounds):
+            context, hyper = self.contexts64[index], hypers[index]
+            hypers[index] = None
+            coded_slice = coded[:, lo:hi]  # a view: the passes write into ``coded``
+            channel_ctx = None
             with torch_threads(1), torch.inference_mode():
-                hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
-                before = torch.from_numpy(np.concatenate(coded_slices, axis=1)).double() if coded_slices else None
-                channel_ctx = context.channel_context(before)
+                if lo:
+                    channel_ctx = torch.empty((1, context.channel[-1].out_channels, rows, cols), dtype=torch.float64)
+                    for top, bottom, part in self._banded(rows, 1, lambda b: context.channel_context(b.double()),
+                                                          torch.from_numpy(coded[:, :lo])):
+                        channel_ctx[:, :, top:bottom] = part
             anchors = None
             for half in (mask, ~mask):
+                means = np.empty(coded_slice.shape, dtype=np.float32)
+                scales = np.empty_like(means)
                 with torch_threads(1), torch.inference_mode():
-                    means, scales = context.entropy_parameters(hyper, channel_ctx, anchors)
-                selected = np.broadcast_to(half, coded.shape)
-                means = np.ascontiguousarray(means.numpy()[selected], dtype=np.float32)
-                scales = self.gaussian.snap_scales(scales.numpy()[selected], scale_rule)
-                coded[selected] = code_pass(means, scales, (lo, hi, half))
-                anchors = torch.from_numpy(coded).double()  # so far only the anchors are non-zero
-            coded_slices.append(coded)
-            # The residual prediction selects no table: it runs in float32 on the caller's threads.
-            with torch.inference_mode():
-                y_hat = torch.from_numpy(coded)
-                residual = self.model.contexts[index].residual(
-                    hyper.float(), channel_ctx.float() if channel_ctx is not None else None, y_hat)
-            synthesis_input.append(y_hat + residual)
-        return torch.from_numpy(np.concatenate(coded_slices, axis=1)), torch.cat(synthesis_input, dim=1)
+                    for top, bottom, (band_means, band_scales) in self._banded(
+                            rows, 0 if anchors is None else 1,
+                            lambda h, c, a: context.entropy_parameters(h, c, None if a is None else a.double()),
+                            hyper, channel_ctx, anchors):
+                        means[:, :, top:bottom] = band_means.numpy()
+                        scales[:, :, top:bottom] = self.gaussian.snap_scales(band_scales.numpy(), scale_rule)
+                selected = np.broadcast_to(half, coded_slice.shape)
+                coded_slice[selected] = code_pass(means[selected], scales[selected], (lo, hi, half))
+                del means, scales
+                anchors = torch.from_numpy(coded_slice)  # so far only the anchors are non-zero
+            if synthesis:
+                # The residual prediction selects no table: it runs in float32 on the caller's threads, on
+                # the whole slice (oneDNN's float32 results depend on the tensor's size: bands would move
+                # the decoded pixels by a few ulps).
+                with torch.inference_mode():
+                    y_hat = torch.from_numpy(coded_slice)
+                    latent[:, lo:hi] = y_hat + self.model.contexts[index].residual(
+                        hyper.float(), channel_ctx.float() if channel_ctx is not None else None, y_hat)
+            del hyper, channel_ctx
+        return torch.from_numpy(coded), latent
 
     # ----- encoder -------------------------------------------------------------------------
 
@@ -138,7 +174,7 @@ class ContextEngine(CodecEngine):
             streams.append(self.gaussian.compress(part, means, scales, substreams=share, threads=threads))
             return np.rint(part - means) + means  # what the decoder reconstructs (float32, as the C++ coder)
 
-        self._code_passes(z_hat, scale_rule, code_pass)
+        self._code_passes(z_hat, scale_rule, code_pass, synthesis=False)
         entropy_start = time.perf_counter()
         z_symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(z_symbols, self._hyper_indexes(z_symbols.shape))
