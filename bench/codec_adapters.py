@@ -195,7 +195,7 @@ def aecodec(qualities: Sequence[float] = AECODEC_QUALITIES, threads: int | None 
         # The weights decide the curve: name them, so a results file says which model it measured.
         weights = read_metadata(encoder_weights(model()))
         return {"aecodec": str(getattr(ae, "__version__", "unknown")),
-                "aecodec-weights": f"{short_fingerprint(weights)} (step {weights.get('steps', '?')})"}
+                f"{name}-weights": f"{short_fingerprint(weights)} (step {weights.get('steps', '?')})"}
 
     name, label = ("aecodec", "aecodec (ours)") if not effort else (f"aecodec-e{effort}", f"aecodec effort {effort}")
     if model_id is not None:

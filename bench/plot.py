@@ -6,12 +6,13 @@ import math
 from pathlib import Path
 
 from bench.metrics import msssim_db
+from bench.reference import PUBLISHED_NOTE
 
 
 def rd_figure(curves: dict[str, dict], labels: dict[str, str], reference: dict, path: Path,
               title: str, max_bpp: float = 2.2) -> None:
     """Measured ``curves`` ({codec: {"bpp", "psnr", "msssim"}}) as solid lines; the published
-    reference curves, dashed, for context (PSNR only where they have no MS-SSIM)."""
+    reference curves dashed and labelled as not measured here (PSNR only where they have no MS-SSIM)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,10 +20,10 @@ def rd_figure(curves: dict[str, dict], labels: dict[str, str], reference: dict, 
 
     fig, (ax_p, ax_m) = plt.subplots(1, 2, figsize=(15, 6.5))
     published = {codec: c for (source, codec), c in reference.items() if source == "published"}
-    palette = plt.get_cmap("Dark2")
+    palette = plt.get_cmap("tab20")  # light shades for the references, tab10 (the default) for measured
     for i, (codec, c) in enumerate(published.items()):
-        style = dict(ls=("--", ":")[i // 8 % 2], lw=1.2, color=palette(i % 8), alpha=0.75,
-                     label=f"{codec} (ref.)")
+        style = dict(ls="--", lw=1.2, color=palette((2 * i + 1) % 20), alpha=0.9,
+                     label=f"{codec} ({PUBLISHED_NOTE})")
         ax_p.plot(c["bpp"], c["psnr"], **style)
         if not any(math.isnan(m) for m in c["msssim"]):
             ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)

@@ -1,8 +1,9 @@
 """Rate-distortion benchmark: every codec through its real encoder, on a folder of images.
 
-    python bench/rd.py [--images DIR] [--codecs LIST] [--out DIR] [--reuse] [--settings C=V,V]
+    python -m bench.rd [--images DIR] [--codecs LIST] [--out DIR] [--reuse] [--settings C=V,V] [--readme]
 
-Writes rd_per_image.csv, rd_curves.csv, bd_rates.json, bd_rates.md, rd.png and meta.json.
+Writes rd_per_image.csv, rd_curves.csv, bd_rates.json, bd_rates.md, rd.png and meta.json; with
+``--readme``, also the BD-rate table between README.md's markers (README_BEGIN ... README_END).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from bench.bdrate import bd_rate, overlap
 from bench.paths import KODAK_DIR, RESULTS_DIR, list_images, resolve
 
 ANCHOR = "jpeg"
+README_BEGIN = "<!-- bench/rd.py --readme: BD-rate table -->"
+README_END = "<!-- end of bench/rd.py table -->"
 ROW_FIELDS = ["codec", "setting", "value", "image", "width", "height", "bytes", "bpp", "psnr",
               "msssim", "encode_s", "decode_s"]
 CURVE_FIELDS = ["codec", "label", "setting", "value", "n_images", "bpp", "psnr", "msssim",
@@ -41,6 +44,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reuse", action="store_true",
                    help="keep the cached rows in OUT/rd_per_image.csv of codecs not listed in --codecs "
                         "(e.g. --codecs aecodec --reuse re-measures only aecodec)")
+    p.add_argument("--drop", default="", metavar="LIST",
+                   help="comma-separated codecs whose cached rows --reuse discards (e.g. a renamed codec)")
+    p.add_argument("--readme", nargs="?", const="README.md", default="", metavar="PATH",
+                   help="also write the BD-rate table between the markers of PATH (default README.md)")
     p.add_argument("--report-only", action="store_true",
                    help="measure nothing: rebuild the curves, BD-rates and plot from OUT/rd_per_image.csv")
     p.add_argument("--settings", action="append", default=[], metavar="CODEC=V1,V2,...",
@@ -193,6 +200,50 @@ def bd_markdown(bd: dict, labels: dict[str, str], ref_bd: dict, images: str, n: 
     return "\n".join(lines) + "\n"
 
 
+def published_bd(ref: dict, anchor: dict) -> dict[str, dict[str, float]]:
+    """BD-rates of the published reference curves against the JPEG curve measured in this run
+    (MS-SSIM NaN where a curve has none)."""
+    published = {codec: c for (source, codec), c in ref.items() if source == "published"}
+    return bd_rates(published, anchor) if published else {}
+
+
+def published_markdown(bd: dict) -> str:
+    lines = ["", f"Published curves ({reference.PUBLISHED_NOTE}: `../shared/reference/kodak_curves.csv`), "
+                 "against the JPEG curve above:", "", "| codec | PSNR | MS-SSIM |", "|---|---|---|"]
+    for codec in sorted(bd, key=lambda k: bd[k]["psnr"] if math.isfinite(bd[k]["psnr"]) else 1e9):
+        lines.append(f"| {codec} | {_pct(bd[codec]['psnr'])} | {_pct(bd[codec]['msssim'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def readme_table(bd: dict, labels: dict[str, str], weights: dict[str, str], pub: dict) -> str:
+    """The README's BD-rate table: the measured codecs (aecodec in bold, with its weights) and the
+    published curves (in italics), by PSNR BD-rate."""
+    rows = []
+    for codec in bd:
+        label = labels.get(codec, codec)
+        if codec.startswith("aecodec"):
+            label = f"**{label}**" + (f" (weights {weights[codec]})" if codec in weights else "")
+        rows.append((bd[codec]["psnr"], f"| {label} | measured here | {_pct(bd[codec]['psnr'])} | "
+                                        f"{_pct(bd[codec]['msssim'])} |"))
+    for codec, d in pub.items():
+        rows.append((d["psnr"], f"| *{codec}* | {reference.PUBLISHED_NOTE} | *{_pct(d['psnr'])}* | "
+                                f"{_pct(d['msssim'])} |"))
+    rows.sort(key=lambda r: r[0] if math.isfinite(r[0]) else 1e9)
+    return "\n".join(["| codec | source | PSNR | MS-SSIM |", "|---|---|---|---|", *(line for _, line in rows)]) + "\n"
+
+
+def write_readme_table(path: Path, table: str) -> None:
+    """Replaces the text between README_BEGIN and README_END in ``path`` (atomically)."""
+    from aecodec.outputs import write_atomically
+
+    text = path.read_text()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise SystemExit(f"[rd] {path} lacks the markers {README_BEGIN!r} ... {README_END!r}")
+    start = begin + len(README_BEGIN)
+    write_atomically(path, (text[:start] + "\n" + table + text[end:]).encode(), force=True)
+
+
 def reference_bd(ref: dict) -> dict[str, dict[str, float]]:
     measured = {codec: c for (source, codec), c in ref.items() if source == "measured"}
     return bd_rates(measured, measured[ANCHOR]) if ANCHOR in measured else {}
@@ -248,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     measured_names = {c.name for c in codecs}
     reused = []
     if args.reuse or args.report_only:
+        dropped = {n.strip() for n in args.drop.split(",") if n.strip()}
         cached = [r for r in read_rows(out / "rd_per_image.csv")
-                  if r["codec"] not in measured_names and r["image"] in image_names]
+                  if r["codec"] not in measured_names | dropped and r["image"] in image_names]
         reused = sorted({r["codec"] for r in cached})
     else:
         cached = []
@@ -262,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     bd = bd_rates(curves, curves[ANCHOR]) if ANCHOR in curves else {}
     ref = reference.load() if is_kodak else {}
     ref_bd = reference_bd(ref)
+    # The published curves average all 24 Kodak images: compared only with a run on all of them.
+    pub_bd = published_bd(ref, curves[ANCHOR]) if ANCHOR in curves and not args.max_images else {}
     overlaps = psnr_overlaps(curves, curves[ANCHOR]) if ANCHOR in curves else {}
     for codec, (lo, hi) in overlaps.items():
         if codec != ANCHOR and not hi - lo >= 2.0:
@@ -277,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()} for k, d in bd.items()},
         indent=2) + "\n")
     bd_notes = "".join(f"\n- {k.split()[0]}: {v}" for k, v in notes.items() if k.endswith("BD-rate"))
-    (out / "bd_rates.md").write_text(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps)
-                                     + (f"\nNotes:{bd_notes}\n" if bd_notes else ""))
+    report = bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps)
+    if pub_bd:
+        report += published_markdown(pub_bd)
+    (out / "bd_rates.md").write_text(report + (f"\nNotes:{bd_notes}\n" if bd_notes else ""))
     from bench.plot import rd_figure
 
     rd_figure(curves, labels, ref, out / "rd.png", f"{images_dir.name} ({len(images)} images)")
@@ -290,18 +346,30 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:  # versions are informative only
             pass
     meta = sysinfo.meta(codec_versions)
+    # The weights behind each aecodec curve: this run's for the codecs it measured, else the last run's.
+    previous = json.loads((out / "meta.json").read_text()) if (out / "meta.json").is_file() else {}
+    weights = {name: w for name, w in previous.get("aecodec_weights", {}).items() if name not in measured_names}
+    weights.update({name: codec_versions[f"{name}-weights"] for name in measured_names
+                    if f"{name}-weights" in codec_versions})
     meta.update({
         "images": str(images_dir), "n_images": len(images), "image_names": [p.name for p in images],
         "measured": sorted(measured_names - set(k.split()[0] for k in notes if "failed" in notes[k])),
         "reused_from_cache": reused,
         "grids": {codec: c["setting"] for codec, c in curves.items()},
-        "anchor": ANCHOR, "notes": notes, "measure_seconds": round(elapsed, 1),
+        "anchor": ANCHOR, "notes": notes,
+        "aecodec_weights": {name: w for name, w in weights.items() if name in curves},
+        "published_bd_rates": {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()}
+                               for k, d in pub_bd.items()},
+        "measure_seconds": round(elapsed, 1),
         "bd_rate_method": "Bjontegaard delta rate: PCHIP (scipy) of ln(bpp) vs quality, integrated "
                           "over the overlapping quality range; MS-SSIM in dB",
     })
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
-    print(bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps))
+    if args.readme:
+        write_readme_table(resolve(args.readme), readme_table(bd, labels, weights, pub_bd))
+        print(f"[rd] wrote the BD-rate table into {resolve(args.readme)}", file=sys.stderr)
+    print(report)
     for k, v in notes.items():
         print(f"[rd] note: {k}: {v}", file=sys.stderr)
     print(f"[rd] wrote {out}")

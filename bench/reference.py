@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bench.paths import REFERENCE_CSV
 
+PUBLISHED_NOTE = "published, not measured here"  # how plots and tables label the "published" curves
+
 
 def load(path: Path = REFERENCE_CSV) -> dict[tuple[str, str], dict[str, list[float]]]:
     """``{(source, codec): {"setting": [...], "bpp": [...], "psnr": [...], "msssim": [...]}}``;

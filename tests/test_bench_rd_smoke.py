@@ -56,3 +56,29 @@ def test_rd_smoke(tmp_path):
     rows2 = list(csv.DictReader(open(out / "rd_per_image.csv")))
     assert len(rows2) == len(rows)
     assert json.loads((out / "meta.json").read_text())["reused_from_cache"] == ["webp"]
+
+
+def test_readme_table_and_drop(tmp_path):
+    _images(tmp_path / "imgs")
+    out = tmp_path / "out"
+    grid = ["--settings", "jpeg=20,50,80", "--settings", "webp=20,50,80"]
+    argv = ["--images", str(tmp_path / "imgs"), "--out", str(out), *grid]
+    assert rd.main([*argv, "--codecs", "jpeg,webp"]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{rd.README_BEGIN}\nstale table\n{rd.README_END}\noutro\n")
+    assert rd.main([*argv, "--report-only", "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "stale table" not in text and text.startswith("intro\n") and text.endswith(f"{rd.README_END}\noutro\n")
+    webp = json.loads((out / "bd_rates.json").read_text())["webp"]["psnr"]
+    assert f"| WebP m6 | measured here | {webp:+.1f} % |" in text
+
+    # a README without the markers is an error, and is left as it was
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="markers"):
+        rd.main([*argv, "--report-only", "--readme", str(plain)])
+    assert plain.read_text() == "no markers\n"
+
+    # --drop discards a codec's cached rows
+    assert rd.main([*argv, "--codecs", "jpeg", "--reuse", "--drop", "webp"]) == 0
+    assert {r["codec"] for r in csv.DictReader(open(out / "rd_per_image.csv"))} == {"jpeg"}
