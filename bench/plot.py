@@ -18,20 +18,21 @@ def rd_figure(curves: dict[str, dict], labels: dict[str, str], reference: dict, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_p, ax_m) = plt.subplots(1, 2, figsize=(15, 6.5))
+    fig, (ax_p, ax_m) = plt.subplots(1, 2, figsize=(15, 7.8))
     published = {codec: c for (source, codec), c in reference.items() if source == "published"}
     palette = plt.get_cmap("tab20")  # light shades for the references, tab10 (the default) for measured
+    reference_lines = {ax_p: [], ax_m: []}
     for i, (codec, c) in enumerate(published.items()):
-        style = dict(ls="--", lw=1.2, color=palette((2 * i + 1) % 20), alpha=0.9,
-                     label=f"{codec} ({PUBLISHED_NOTE})")
-        ax_p.plot(c["bpp"], c["psnr"], **style)
+        style = dict(ls="--", lw=1.5, color=palette((2 * i + 1) % 20), label=codec)
+        reference_lines[ax_p] += ax_p.plot(c["bpp"], c["psnr"], **style)
         if not any(math.isnan(m) for m in c["msssim"]):
-            ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)
+            reference_lines[ax_m] += ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)
+    measured_lines = {ax_p: [], ax_m: []}
     for codec, c in curves.items():
         style = dict(ls="-", lw=2.2 if codec.startswith("aecodec") else 1.6, marker="o", ms=3.5,
                      label=labels.get(codec, codec))
-        ax_p.plot(c["bpp"], c["psnr"], **style)
-        ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)
+        measured_lines[ax_p] += ax_p.plot(c["bpp"], c["psnr"], **style)
+        measured_lines[ax_m] += ax_m.plot(c["bpp"], msssim_db(c["msssim"]), **style)
     _fit_y(ax_p, [(c["bpp"], c["psnr"]) for c in curves.values()], max_bpp)
     _fit_y(ax_m, [(c["bpp"], msssim_db(c["msssim"])) for c in curves.values()], max_bpp)
     for ax, ylabel in ((ax_p, "PSNR RGB (dB)"), (ax_m, "MS-SSIM (dB), -10 log10(1 - MS-SSIM)")):
@@ -41,9 +42,14 @@ def rd_figure(curves: dict[str, dict], labels: dict[str, str], reference: dict, 
         ax.grid(True, alpha=0.3)
     ax_p.set_title(f"{title}: PSNR")
     ax_m.set_title(f"{title}: MS-SSIM")
-    ax_p.legend(fontsize=7, loc="lower right")
-    ax_m.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    for ax in (ax_p, ax_m):
+        ax.legend(handles=measured_lines[ax], fontsize=8, loc="lower right", title="measured here",
+                  title_fontsize=8)
+    references = reference_lines[ax_p] or reference_lines[ax_m]
+    if references:  # a legend of their own below the plots, so that none is taken for a measurement
+        fig.legend(handles=references, fontsize=8, loc="lower center", ncol=3,
+                   title=f"dashed: {PUBLISHED_NOTE}", title_fontsize=8)
+    fig.tight_layout(rect=(0, 0.13 if references else 0, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
