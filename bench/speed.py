@@ -108,31 +108,32 @@ def _timed(fn: Callable, *args):
     return out, time.perf_counter() - t0
 
 
-def time_codec(runner: Runner, images: list[tuple[str, Image.Image]], repeat: int, bar) -> list[dict]:
-    """Per image: medians over ``repeat`` runs of encode and decode (ms), after one warm-up."""
-    runner.decode(runner.encode(images[0][1]))  # warm-up: lazy model loading, caches
-    rows = []
-    for name, im in images:
-        src = np.asarray(im) if runner.name.startswith("aecodec") else im
-        enc, dec, enc_t, dec_t = [], [], [], []
-        for _ in range(repeat):
-            data, t = _timed(runner.encode, src)
-            enc.append(t)
-            enc_t.append(runner.timings)
-            _, t = _timed(runner.decode, data)
-            dec.append(t)
-            dec_t.append(runner.timings)
-            bar.update()
-        row = {"codec": runner.name, "threads": runner.threads, "image": name, "bytes": len(data),
-               "bpp": 8 * len(data) / (im.width * im.height),
-               "encode_ms": 1e3 * statistics.median(enc), "decode_ms": 1e3 * statistics.median(dec)}
-        for prefix, ts in (("encode", enc_t), ("decode", dec_t)):
-            for key in ("transform_s", "entropy_s"):
-                vals = [t[key] for t in ts if key in t]
-                if vals:
-                    row[f"{prefix}_{key[:-2]}_ms"] = 1e3 * statistics.median(vals)
-        rows.append(row)
-    return rows
+def warm_up(runner: Runner, image: Image.Image) -> None:
+    """One untimed encode and decode: lazy model loading, caches."""
+    runner.decode(runner.encode(np.asarray(image) if runner.name.startswith("aecodec") else image))
+
+
+def time_image(runner: Runner, name: str, im: Image.Image, repeat: int, bar) -> dict:
+    """One image's medians over ``repeat`` runs of encode and decode (ms)."""
+    src = np.asarray(im) if runner.name.startswith("aecodec") else im
+    enc, dec, enc_t, dec_t = [], [], [], []
+    for _ in range(repeat):
+        data, t = _timed(runner.encode, src)
+        enc.append(t)
+        enc_t.append(runner.timings)
+        _, t = _timed(runner.decode, data)
+        dec.append(t)
+        dec_t.append(runner.timings)
+        bar.update()
+    row = {"codec": runner.name, "threads": runner.threads, "image": name, "bytes": len(data),
+           "bpp": 8 * len(data) / (im.width * im.height),
+           "encode_ms": 1e3 * statistics.median(enc), "decode_ms": 1e3 * statistics.median(dec)}
+    for prefix, ts in (("encode", enc_t), ("decode", dec_t)):
+        for key in ("transform_s", "entropy_s"):
+            vals = [t[key] for t in ts if key in t]
+            if vals:
+                row[f"{prefix}_{key[:-2]}_ms"] = 1e3 * statistics.median(vals)
+    return row
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -344,11 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     with tqdm(total=len(codecs) * len(threads) * len(images) * args.repeat, desc="speed",
               unit="run", dynamic_ncols=True) as bar:
         for t in threads:
-            for codec in codecs:
-                bar.set_postfix_str(f"{codec} {t} thr")
-                rows.append(time_codec(Runner(codec, t, SETTINGS[codec]["quality"]), images,
-                                       args.repeat, bar))
-    rows = [r for rs in rows for r in rs]
+            runners = [Runner(codec, t, SETTINGS[codec]["quality"]) for codec in codecs]
+            for runner in runners:
+                warm_up(runner, images[0][1])
+            # Codecs take turns image by image, so that a varying load (a training job, other users)
+            # weighs on each alike and ratios such as model 2's decode time over model 1's hold.
+            for name, im in images:
+                for runner in runners:
+                    bar.set_postfix_str(f"{name} {runner.name} {t} thr")
+                    rows.append(time_image(runner, name, im, args.repeat, bar))
     summary = summarize(rows)
 
     target = {"ms": TARGET_MS, "met": None, "encode_ms": None, "decode_ms": None, "threads": None}
