@@ -222,7 +222,9 @@ def readme_table(bd: dict, labels: dict[str, str], weights: dict[str, str], pub:
     for codec in bd:
         label = labels.get(codec, codec)
         if codec.startswith("aecodec"):
-            label = f"**{label}**" + (f" (weights {weights[codec]})" if codec in weights else "")
+            # "3c32dda32dbb52a6 (step 155930)" -> "(weights 3c32dda32dbb52a6, step 155930)"
+            weights_note = weights.get(codec, "").replace(" (step ", ", step ").removesuffix(")")
+            label = f"**{label}**" + (f" (weights {weights_note})" if weights_note else "")
         rows.append((bd[codec]["psnr"], f"| {label} | measured here | {_pct(bd[codec]['psnr'])} | "
                                         f"{_pct(bd[codec]['msssim'])} |"))
     for codec, d in pub.items():
@@ -345,25 +347,29 @@ def main(argv: list[str] | None = None) -> int:
             codec_versions.update(codec_adapters.get(name).versions())
         except Exception:  # versions are informative only
             pass
-    meta = sysinfo.meta(codec_versions)
     # The weights behind each aecodec curve: this run's for the codecs it measured, else the last run's.
     previous = json.loads((out / "meta.json").read_text()) if (out / "meta.json").is_file() else {}
     weights = {name: w for name, w in previous.get("aecodec_weights", {}).items() if name not in measured_names}
     weights.update({name: codec_versions[f"{name}-weights"] for name in measured_names
                     if f"{name}-weights" in codec_versions})
-    meta.update({
-        "images": str(images_dir), "n_images": len(images), "image_names": [p.name for p in images],
-        "measured": sorted(measured_names - set(k.split()[0] for k in notes if "failed" in notes[k])),
-        "reused_from_cache": reused,
+    report_fields = {
         "grids": {codec: c["setting"] for codec, c in curves.items()},
         "anchor": ANCHOR, "notes": notes,
         "aecodec_weights": {name: w for name, w in weights.items() if name in curves},
         "published_bd_rates": {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()}
                                for k, d in pub_bd.items()},
-        "measure_seconds": round(elapsed, 1),
         "bd_rate_method": "Bjontegaard delta rate: PCHIP (scipy) of ln(bpp) vs quality, integrated "
                           "over the overlapping quality range; MS-SSIM in dB",
-    })
+    }
+    if args.report_only and previous:  # what was measured, when and where stays as the last run wrote it
+        meta = {**previous, **report_fields, "report_rebuilt": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    else:
+        meta = sysinfo.meta(codec_versions)
+        meta.update({
+            "images": str(images_dir), "n_images": len(images), "image_names": [p.name for p in images],
+            "measured": sorted(measured_names - set(k.split()[0] for k in notes if "failed" in notes[k])),
+            "reused_from_cache": reused, "measure_seconds": round(elapsed, 1), **report_fields,
+        })
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     if args.readme:
