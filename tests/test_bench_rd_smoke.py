@@ -66,7 +66,10 @@ def test_readme_table_and_drop(tmp_path):
     assert rd.main([*argv, "--codecs", "jpeg,webp"]) == 0
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{rd.README_BEGIN}\nstale table\n{rd.README_END}\noutro\n")
+    measured = json.loads((out / "meta.json").read_text())["measured"]
     assert rd.main([*argv, "--report-only", "--readme", str(readme)]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["measured"] == measured == ["jpeg", "webp"] and "report_rebuilt" in meta  # provenance kept
     text = readme.read_text()
     assert "stale table" not in text and text.startswith("intro\n") and text.endswith(f"{rd.README_END}\noutro\n")
     webp = json.loads((out / "bd_rates.json").read_text())["webp"]["psnr"]
