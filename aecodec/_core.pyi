@@ -36,6 +36,19 @@ class GaussianModel:
 
     def __init__(self, tables: Tables, grid: npt.NDArray[np.float32]) -> None: ...
 
+class GaussianPassDecoder:
+    """Incremental decoder of one Gaussian stream of n values (checks the header on construction)."""
+
+    def __init__(self, model: GaussianModel, data: bytes, n: int) -> None: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def decoded(self) -> int: ...
+    def decode(
+        self, means: npt.NDArray[np.float32], scales: npt.NDArray[np.float32], threads: int = 1
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]: ...
+    def finish(self) -> None: ...
+
 def encode_gaussian(
     model: GaussianModel,
     y: npt.NDArray[np.float32],

@@ -80,6 +80,24 @@ py::tuple py_decode_gaussian(const GaussianModel& m, const py::bytes& data, cons
     return py::make_tuple(y_hat, symbols);
 }
 
+py::tuple py_pass_decode(GaussianPassDecoder& d, const carray<float>& means, const carray<float>& scales,
+                         int threads) {
+    const size_t n = means.size();
+    same_size(n, scales.size(), "scales");
+    if (n > d.total() - d.decoded())  // before the outputs are allocated
+        throw InvalidInput("asked for " + std::to_string(n) + " more values, the stream has " +
+                           std::to_string(d.total() - d.decoded()) + " left");
+    carray<float> y_hat(static_cast<py::ssize_t>(n));
+    carray<int32_t> symbols(static_cast<py::ssize_t>(n));
+    float* yp = y_hat.mutable_data();
+    int32_t* sp = symbols.mutable_data();
+    {
+        py::gil_scoped_release nogil;
+        d.decode(means.data(), scales.data(), n, yp, sp, threads);
+    }
+    return py::make_tuple(y_hat, symbols);
+}
+
 double py_bits_gaussian(const GaussianModel& m, const carray<float>& y, const carray<float>& means,
                         const carray<float>& scales) {
     const size_t n = means.size();
@@ -183,6 +201,17 @@ PYBIND11_MODULE(_core, m) {
                  return std::make_shared<GaussianModel>(std::move(t), grid.data(), grid.size());
              }),
              object_arg("tables"), array_arg("grid"));
+
+    py::class_<GaussianPassDecoder>(m, "GaussianPassDecoder")
+        .def(py::init([](std::shared_ptr<GaussianModel> model, const py::bytes& data, size_t n) {
+                 auto [p, len] = view(data);
+                 return std::make_unique<GaussianPassDecoder>(std::move(model), p, len, n);
+             }),
+             object_arg("model"), object_arg("data"), py::arg("n"))
+        .def_property_readonly("total", &GaussianPassDecoder::total)
+        .def_property_readonly("decoded", &GaussianPassDecoder::decoded)
+        .def("decode", &py_pass_decode, array_arg("means"), array_arg("scales"), py::arg("threads") = 1)
+        .def("finish", &GaussianPassDecoder::finish);
 
     m.def("encode_gaussian", &py_encode_gaussian, object_arg("model"), array_arg("y"), array_arg("means"),
           array_arg("scales"), py::arg("substreams") = 1, py::arg("threads") = 1);

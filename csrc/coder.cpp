@@ -128,6 +128,62 @@ double bits_indexed(const Tables& tb, const int32_t* symbols, const int32_t* ind
     return bits;
 }
 
+GaussianPassDecoder::GaussianPassDecoder(std::shared_ptr<const GaussianModel> m, const uint8_t* data, size_t len,
+                                         size_t n)
+    : model_(std::move(m)), data_(data, data + len), n_(n) {
+    if (!model_) throw InvalidInput("GaussianPassDecoder needs a model");
+    const std::vector<size_t> off = split_substreams(data_.data(), data_.size(), n);
+    const size_t K = off.size() - 1;
+    begins_.resize(K + 1);
+    readers_.reserve(K);
+    for (size_t k = 0; k <= K; ++k) begins_[k] = chunk_begin(n, k, K);
+    for (size_t k = 0; k < K; ++k) readers_.emplace_back(data_.data() + off[k], data_.data() + off[k + 1]);
+}
+
+void GaussianPassDecoder::check_usable() const {
+    if (failed_) throw InvalidInput("this pass decoder stopped at an earlier error");
+    if (finished_) throw InvalidInput("this pass decoder is finished");
+}
+
+void GaussianPassDecoder::decode(const float* means, const float* scales, size_t count, float* y_hat,
+                                 int32_t* symbols, int threads) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    check_usable();
+    if (count > n_ - pos_)
+        throw InvalidInput("asked for " + std::to_string(count) + " more values, the stream has " +
+                           std::to_string(n_ - pos_) + " of its " + std::to_string(n_) + " left");
+    if (count == 0) return;
+    const size_t first = pos_, last = pos_ + count;  // values [first, last); sink index = value - first
+    // Substreams holding a part of [first, last): k0 .. k1 - 1.
+    size_t k0 = 0;
+    while (begins_[k0 + 1] <= first) ++k0;
+    size_t k1 = k0 + 1;
+    while (begins_[k1] < last) ++k1;
+    const GaussianSink sink{model_->grid, means, scales, y_hat, symbols};
+    try {
+        parallel_for(k1 - k0, threads, [&](size_t j) {
+            const size_t k = k0 + j;
+            const size_t b = std::max(first, begins_[k]), e = std::min(last, begins_[k + 1]);
+            readers_[k].decode(*model_->tables, sink, b - first, e - first);
+            if (e == begins_[k + 1]) readers_[k].finish();  // its last value: check it now
+        });
+    } catch (...) {
+        failed_ = true;
+        throw;
+    }
+    pos_ = last;
+}
+
+void GaussianPassDecoder::finish() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    check_usable();
+    if (pos_ != n_)
+        throw InvalidInput("finished after " + std::to_string(pos_) + " of the stream's " + std::to_string(n_) +
+                           " values");
+    finished_ = true;
+    for (const SubstreamReader& r : readers_) r.finish();  // also those of no values (n = 0)
+}
+
 size_t check_stream(const uint8_t* data, size_t len, size_t n) {
     return split_substreams(data, len, n).size() - 1;
 }

@@ -111,24 +111,55 @@ std::vector<uint8_t> encode_substream(const Tables& tb, const Source& src, size_
     return bytes;
 }
 
+/// Decoding state of one substream: reads its two initial states, then decodes its values in one or
+/// more calls (`decode`), and `finish` checks that it was consumed exactly. Every read is bounds-checked.
+class SubstreamReader {
+public:
+    SubstreamReader(const uint8_t* data, const uint8_t* data_end) : in_(data, data_end) {
+        for (uint64_t& x : st_) {
+            x = in_.next();
+            x |= static_cast<uint64_t>(in_.next()) << 32;
+            if (x < kRansL || x >> 63) throw CorruptStream("invalid initial rANS state");
+        }
+    }
+
+    /// Decodes the substream's next end - begin values into sink indices [begin, end)
+    /// (sink.table(i), sink.put(i, v)); value j of the substream uses state j % 2.
+    template <class Sink>
+    void decode(const Tables& tb, const Sink& sink, size_t begin, size_t end) {
+        uint64_t st[2] = {st_[0], st_[1]};  // locals, so the loop keeps them in registers
+        WordSource in = in_;
+        const size_t parity = decoded_ & 1;
+        for (size_t i = begin; i < end; ++i) {
+            const uint32_t t = sink.table(i);
+            sink.put(i, decode_value(tb, st[(i - begin + parity) & 1], t, in));
+        }
+        st_[0] = st[0];
+        st_[1] = st[1];
+        in_ = in;
+        decoded_ += end - begin;
+    }
+
+    /// Checks that the substream is consumed exactly and both states are back at their initial value.
+    void finish() const {
+        if (!in_.at_end()) throw CorruptStream("substream has trailing data");
+        if (st_[0] != kRansL || st_[1] != kRansL) throw CorruptStream("final rANS state mismatch (corrupt data)");
+    }
+
+private:
+    WordSource in_;
+    uint64_t st_[2];
+    size_t decoded_ = 0;
+};
+
 /// Decodes values [begin, end) from one substream into `sink` (sink.table(i), sink.put(i, v)).
 /// Checks that the substream is consumed exactly and both states end at their initial value.
 template <class Sink>
 void decode_substream(const Tables& tb, const Sink& sink, size_t begin, size_t end,
                       const uint8_t* data, const uint8_t* data_end) {
-    WordSource in(data, data_end);
-    uint64_t st[2];
-    for (uint64_t& x : st) {
-        x = in.next();
-        x |= static_cast<uint64_t>(in.next()) << 32;
-        if (x < kRansL || x >> 63) throw CorruptStream("invalid initial rANS state");
-    }
-    for (size_t i = begin; i < end; ++i) {
-        const uint32_t t = sink.table(i);
-        sink.put(i, decode_value(tb, st[(i - begin) & 1], t, in));
-    }
-    if (!in.at_end()) throw CorruptStream("substream has trailing data");
-    if (st[0] != kRansL || st[1] != kRansL) throw CorruptStream("final rANS state mismatch (corrupt data)");
+    SubstreamReader reader(data, data_end);
+    reader.decode(tb, sink, begin, end);
+    reader.finish();
 }
 
 }  // namespace aec

@@ -6,7 +6,7 @@ Out-of-range values are escape-coded, so every int32 value round-trips.
 """
 
 from ..errors import InvalidInputError
-from .gaussian import GaussianCoder, default_gaussian_coder
+from .gaussian import GaussianCoder, GaussianPassDecoder, default_gaussian_coder
 from .indexed import IndexedCoder
 
-__all__ = ["GaussianCoder", "IndexedCoder", "InvalidInputError", "default_gaussian_coder"]
+__all__ = ["GaussianCoder", "GaussianPassDecoder", "IndexedCoder", "InvalidInputError", "default_gaussian_coder"]

@@ -99,6 +99,12 @@ class GaussianCoder:
         y_hat, symbols = _core.decode_gaussian(self._model, stream_bytes(data), means, scales, t)
         return y_hat.reshape(means.shape), symbols.reshape(means.shape)
 
+    def pass_decoder(self, data: bytes, count: int) -> GaussianPassDecoder:
+        """An incremental decoder of one stream of ``count`` values (as ``compress`` wrote it): call its
+        ``decode(means, scales)`` for the next values, in the order they were coded, then ``finish()``.
+        The header is checked here (CorruptStreamError / TruncatedStreamError)."""
+        return GaussianPassDecoder(self, stream_bytes(data), count)
+
     def check_stream(self, data: bytes, count: int) -> int:
         """Checks the header and substream lengths of a stream of ``count`` values without decoding it
         (CorruptStreamError / TruncatedStreamError); returns its substream count."""
@@ -107,6 +113,43 @@ class GaussianCoder:
     def estimate_bits(self, y, means, scales) -> float:
         """Ideal code length (sum of -log2 p under the quantized tables, escapes included)."""
         return _core.bits_gaussian(self._model, *self._inputs(y, means, scales))
+
+
+class GaussianPassDecoder:
+    """Decodes one Gaussian stream in consecutive parts whose means and scales may depend on the values
+    decoded before them (``GaussianCoder.pass_decoder``). Same values as ``decompress`` over the whole
+    stream; a part may span substreams, which then decode on up to ``threads`` threads."""
+
+    def __init__(self, coder: GaussianCoder, data: bytes, count: int):
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise InvalidInputError(f"count must be a non-negative int, got {count!r}")
+        self._decoder = _core.GaussianPassDecoder(coder._model, data, int(count))
+
+    @property
+    def total(self) -> int:
+        """Values in the stream."""
+        return self._decoder.total
+
+    @property
+    def decoded(self) -> int:
+        """Values decoded so far."""
+        return self._decoder.decoded
+
+    def decode(self, means, scales, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Decodes the next ``means.size`` values: (y_hat float32, symbols int32), both shaped like means.
+        Asking for more values than the stream has left is an InvalidInputError."""
+        means, scales = float32_array("means", means), float32_array("scales", scales)
+        same_shape("means", means, scales=scales)
+        if not np.isfinite(means).all():
+            raise InvalidInputError("means must be finite")
+        t = positive_int("threads", threads, 1024)
+        y_hat, symbols = self._decoder.decode(means, scales, t)
+        return y_hat.reshape(means.shape), symbols.reshape(means.shape)
+
+    def finish(self) -> None:
+        """Checks that every value was decoded (else InvalidInputError) and that the stream ended exactly
+        where its last value did, with valid final states (else CorruptStreamError)."""
+        self._decoder.finish()
 
 
 def default_gaussian_coder() -> GaussianCoder:
