@@ -1,17 +1,17 @@
 """Model-side coding for model 2 (the context entropy model): slices and checkerboard passes.
 
 The latent is coded in passes: for each channel slice, its checkerboard anchors, then the other half.
-Each pass is one Gaussian rANS stream whose tables come from the context networks evaluated in float64
-on one thread over what the decoder already has (the hyperprior's parameters and the coded values of
-earlier passes), so encoder and decoder pick the same tables on any machine, thread count or precision
-of the transforms. The YLAT section holds the passes' streams back to back behind a table of their
-lengths (docs/ENTROPY.md).
+The tables of a pass come from the context networks evaluated in float64 on one thread over what the
+decoder already has (the hyperprior's parameters and the coded values of earlier passes), so encoder and
+decoder pick the same tables on any machine, thread count or precision of the transforms. All passes,
+concatenated in coding order, form ONE Gaussian rANS stream (the YLAT section, docs/ENTROPY.md): the
+encoder codes it once after computing every pass, the decoder decodes it pass by pass with
+``GaussianCoder.pass_decoder``.
 """
 
 from __future__ import annotations
 
 import copy
-import struct
 import time
 
 import numpy as np
@@ -20,39 +20,9 @@ import torch
 from aecodec.coding import CodedLatents, HyperLatentChoice
 from aecodec.container import SCALE_RULE
 from aecodec.engine import CodecEngine
-from aecodec.errors import CorruptStreamError, TruncatedStreamError
 from aecodec.nn.context_model import ContextModel, anchor_mask
 from aecodec.runtime import torch_threads
 from aecodec.tiling import HYPER_STRIDE, LATENT_STRIDE
-
-_COUNT = struct.Struct("<H")
-_LENGTH = struct.Struct("<I")
-
-
-def pack_passes(streams: list[bytes]) -> bytes:
-    """The YLAT payload of model 2: pass count (u16), each pass's length (u32), then the passes."""
-    return b"".join([_COUNT.pack(len(streams)), *(_LENGTH.pack(len(s)) for s in streams), *streams])
-
-
-def unpack_passes(payload: bytes, expected: int) -> list[bytes]:
-    """The ``expected`` pass streams of a YLAT payload; every length is checked before use."""
-    if len(payload) < _COUNT.size:
-        raise TruncatedStreamError("latent section ends before its pass count")
-    (count,) = _COUNT.unpack_from(payload)
-    if count != expected:
-        raise CorruptStreamError(f"latent section holds {count} passes, model 2 codes {expected}")
-    offset = _COUNT.size + count * _LENGTH.size
-    if len(payload) < offset:
-        raise TruncatedStreamError("latent section ends inside its table of pass lengths")
-    lengths = [_LENGTH.unpack_from(payload, _COUNT.size + i * _LENGTH.size)[0] for i in range(count)]
-    if offset + sum(lengths) != len(payload):
-        raise CorruptStreamError(f"latent passes claim {sum(lengths)} bytes, the section holds {len(payload) - offset}")
-    streams = []
-    for length in lengths:
-        streams.append(payload[offset : offset + length])
-        offset += length
-    return streams
-
 
 class ContextEngine(CodecEngine):
     """``CodecEngine`` for model 2: same analysis, synthesis, tiling and hyper-latent; the latent is coded
@@ -161,8 +131,7 @@ class ContextEngine(CodecEngine):
         for region in padding:
             padded[region[2:]] = True
         values = y.numpy().astype(np.float32)
-        streams: list[bytes] = []
-        total = y.numel()
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (values, means, scales) per pass
 
         def code_pass(means, scales, where):
             lo, hi, half = where
@@ -170,17 +139,18 @@ class ContextEngine(CodecEngine):
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
             part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
-            share = max(1, round(substreams * part.size / total))
-            streams.append(self.gaussian.compress(part, means, scales, substreams=share, threads=threads))
+            parts.append((part, means, scales))
             return np.rint(part - means) + means  # what the decoder reconstructs (float32, as the C++ coder)
 
         self._code_passes(z_hat, scale_rule, code_pass, synthesis=False)
         entropy_start = time.perf_counter()
+        y_stream = self.gaussian.compress(*(np.concatenate(column) for column in zip(*parts)),
+                                          substreams=substreams, threads=threads)
         z_symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(z_symbols, self._hyper_indexes(z_symbols.shape))
         self.timings.transform_s += entropy_start - started
         self.timings.entropy_s += time.perf_counter() - entropy_start
-        return CodedLatents(z_stream=z_stream, y_stream=pack_passes(streams))
+        return CodedLatents(z_stream=z_stream, y_stream=y_stream)
 
     # ----- decoder -------------------------------------------------------------------------
 
@@ -189,20 +159,17 @@ class ContextEngine(CodecEngine):
         """The coded latent (symbols plus means; what selects the tables) and the synthesis input."""
         m, n = self.model.config.m, self.model.config.n
         _, _, yh, yw = self.latent_shape(height, width, m)
-        passes = unpack_passes(coded.y_stream, self.passes)
-        # Cheap checks first: every pass's stream header before the networks run and the latent is allocated.
-        anchors = (yh * yw + 1) // 2  # checkerboard cells with row + column even
-        for index, (lo, hi) in enumerate(self.model.slice_bounds):
-            for stream, count in zip(passes[2 * index : 2 * index + 2], (anchors, yh * yw - anchors)):
-                self.gaussian.check_stream(stream, (hi - lo) * count)
-        streams = iter(passes)
+        # The stream's header is checked here, before the networks run and the latent is allocated.
+        y_decoder = self.gaussian.pass_decoder(coded.y_stream, m * yh * yw)
         z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // HYPER_STRIDE, yw // HYPER_STRIDE)))
 
         def decode_pass(means, scales, where):
-            y_hat, _ = self.gaussian.decompress(next(streams), means, scales, threads=threads)
+            y_hat, _ = y_decoder.decode(means, scales, threads=threads)
             return y_hat
 
-        return self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
+        decoded = self._code_passes(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule, decode_pass)
+        y_decoder.finish()
+        return decoded
 
     def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
                       scale_rule: str = SCALE_RULE) -> np.ndarray:

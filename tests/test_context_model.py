@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import aecodec
-from aecodec.context_engine import ContextEngine, pack_passes, unpack_passes
+from aecodec.context_engine import ContextEngine
 from aecodec.errors import AecodecError
 from aecodec.nn.context_model import ContextModel, ContextModelConfig, anchor_mask
 from aecodec.nn.store import load_weights, save_weights
@@ -98,50 +98,75 @@ def test_tables_do_not_depend_on_the_transforms_precision(tiny_context_weights):
     assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
 
 
-def test_pass_table_is_checked():
-    streams = [b"ab", b"", b"cde"]
-    assert unpack_passes(pack_passes(streams), 3) == streams
-    payload = pack_passes(streams)
-    with pytest.raises(AecodecError):
-        unpack_passes(payload, 4)
-    with pytest.raises(AecodecError):
-        unpack_passes(payload[:-1], 3)
-    with pytest.raises(AecodecError):
-        unpack_passes(payload + b"x", 3)
-    with pytest.raises(AecodecError):
-        unpack_passes(payload[:5], 3)
+@pytest.mark.parametrize("substreams", [1, 3])
+@pytest.mark.parametrize("height,width", [(24, 24), (64, 200)])
+def test_one_stream_for_all_passes(tiny_context_weights, height, width, substreams):
+    """All passes are one stream (K substreams whose boundaries fall inside passes): decoding it pass by
+    pass with 1 or 2 threads gives the latent the encoder coded."""
+    from aecodec.entropy._checks import stream_bytes
+
+    engine = aecodec.Codec(weights=tiny_context_weights, precision="fp32").engine
+    image = synthetic_photo(height, width, seed=width)
+    coded = engine.encode_latent(engine.analyze(image), 50.0, substreams, 1, image_size=(height, width))
+    _, _, yh, yw = engine.latent_shape(height, width, engine.model.config.m)
+    assert engine.gaussian.check_stream(stream_bytes(coded.y_stream), engine.model.config.m * yh * yw) == substreams
+    one, _ = engine.decode_coded_latent(coded, height, width, 1)
+    two, _ = engine.decode_coded_latent(coded, height, width, 2)
+    assert torch.equal(one, two)
 
 
-def test_corrupt_pass_is_an_error_not_garbage(tiny_context_weights):
+def test_latent_section_is_one_stream_with_no_pass_table(monkeypatch):
+    """Model 2's YLAT for a Kodak-sized image costs its ideal code length plus one stream's fixed bytes
+    (tag, substream count, two 8-byte states, word padding): ten streams behind a pass table cost ~160 more."""
+    codec = aecodec.Codec(2, precision="fp32", threads=1)
+    gaussian = codec.engine.gaussian
+    coded_inputs = []
+    real_compress = gaussian.compress
+
+    def recording_compress(y, means, scales, **kwargs):
+        coded_inputs.append((y, means, scales))
+        return real_compress(y, means, scales, **kwargs)
+
+    image = synthetic_photo(512, 768, seed=11)
+    monkeypatch.setattr(gaussian, "compress", recording_compress)
+    data = codec.encode(image, quality=5)
+    assert len(coded_inputs) == 1  # one stream for every pass
+    section = aecodec.container.parse(data).sections[aecodec.container.LATENT]
+    ideal = gaussian.estimate_bits(*coded_inputs[0]) / 8
+    assert ideal - 4 <= len(section) <= ideal + 24
+
+
+def test_corrupt_stream_is_an_error_not_garbage(tiny_context_weights):
     codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
     image = synthetic_photo(40, 56, seed=9)
     engine = codec.engine
     coded = engine.encode_latent(engine.analyze(image), 60.0, 1, 1)
-    streams = unpack_passes(coded.y_stream, engine.passes)
-    streams[3] = streams[3][:-2]
-    broken = aecodec.coding.CodedLatents(coded.z_stream, pack_passes(streams))
-    with pytest.raises(AecodecError):
-        engine.decode_latent(broken, 40, 56, 60.0, 1)
+    stream = coded.y_stream
+    middle = len(stream) // 2
+    for broken in (stream[:-4], stream[:-2], stream + bytes(4),
+                   stream[:middle] + bytes([stream[middle] ^ 0x5A]) + stream[middle + 1 :]):
+        with pytest.raises(AecodecError):
+            engine.decode_latent(aecodec.coding.CodedLatents(coded.z_stream, broken), 40, 56, 60.0, 1)
 
 
-def test_broken_pass_headers_fail_before_the_networks_run(tiny_context_weights, monkeypatch):
-    """Each pass's stream header is checked against its element count before the context networks run."""
+def test_broken_stream_headers_fail_before_the_networks_run(tiny_context_weights, monkeypatch):
+    """The stream header is checked against the latent's element count before the context networks run."""
     from aecodec import container
     from aecodec.errors import CorruptStreamError
 
     codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
     data = codec.encode(synthetic_photo(40, 56, seed=5), quality=50)
     parsed = container.parse(data)
-    passes = unpack_passes(parsed.sections[container.LATENT], codec.engine.passes)
+    stream = parsed.sections[container.LATENT]
     assert codec.decode(data).size == (56, 40)
 
     def networks_ran(*args, **kwargs):
         raise AssertionError("the context networks ran before the cheap checks")
 
     monkeypatch.setattr(codec.engine, "_code_passes", networks_ran)
-    # bad tag, impossible substream count, lengths beyond the pass, a length that is not whole words
-    for broken in (b"\x00" + passes[-1][1:], b"\xa1\x88\x27" + bytes(16), b"\xa1\x02\xff\xff\x03" + bytes(32),
-                   passes[-1] + b"\0\0"):
-        parsed.sections[container.LATENT] = pack_passes([*passes[:-1], broken])
+    # bad tag, impossible substream count, lengths beyond the stream, a length that is not whole words
+    for broken in (b"\x00" + stream[1:], b"\xa1\x88\x27" + bytes(16), b"\xa1\x02\xff\xff\x03" + bytes(32),
+                   stream + b"\0\0"):
+        parsed.sections[container.LATENT] = broken
         with pytest.raises(CorruptStreamError):
             codec.decode(container.serialize(parsed))
