@@ -147,6 +147,10 @@ calls = {
     _core.decode_indexed: (tables, _core.encode_indexed(tables, i, i), i, 1),
     _core.bits_indexed: (tables, i, i),
     _core.stream_substreams: (_core.encode_indexed(tables, i, i), 4),
+    _core.GaussianPassDecoder: (model, _core.encode_gaussian(model, f, f, s), 4),
+    # a fresh decoder per call, so that the valid call is not refused for values already decoded
+    lambda means, scales, threads: _core.GaussianPassDecoder(model, _core.encode_gaussian(model, f, f, s), 4).decode(
+        means, scales, threads): (f, s, 1),
 }
 for function, args in calls.items():
     function(*args)  # the valid call works
