@@ -1,17 +1,21 @@
-"""Fuzz target: aecodec._core decoding (decode_gaussian, decode_indexed) with hostile streams and tables.
+"""Fuzz target: aecodec._core decoding (decode_gaussian, decode_indexed, GaussianPassDecoder) with hostile
+streams and tables.
 
 Input layout (the corpus in fuzz/corpus/core is written in it by make_corpus.py):
 
-    byte 0      kind: 0 Gaussian (the default coder), 1 indexed (fixed tables), 2 indexed (tables from the input)
+    byte 0      kind: 0 Gaussian (the default coder), 1 indexed (fixed tables), 2 indexed (tables from the input),
+                3 Gaussian decoded in parts by a GaussianPassDecoder
     bytes 1-2   n, the value count (u16 LE, taken mod MAX_VALUES + 1)
-    byte 3      threads (1 + byte % 4)
+    byte 3      threads (1 + byte % 4); kind 3: also the number of parts, 1 + (byte // 4) % 8, of sizes
+                n * i // parts (consecutive)
     kind 2 only: byte 4 table count T (1 + byte % 8), byte 5 precision (1 + byte % 16); then per table
                 one byte m (num_symbols = 2 + m % 30), one signed byte offset, and m + 1 CDF entries (u16 LE)
     rest        the stream
 
 Means, scales and table indexes follow from n alone (``side_inputs``), so valid seeds stay valid.
 Every call must return or raise an AecodecError (or TypeError for the hostile tables' arrays); anything
-else, a crash or a hang is a finding.
+else, a crash or a hang is a finding. Kind 3 is also checked against the one-shot decoder: a stream the
+pass decoder accepts decodes to the same values with decode_gaussian.
 """
 
 from __future__ import annotations
@@ -34,8 +38,20 @@ def side_inputs(n: int, num_tables: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return means, scales, indexes
 
 
-def header(kind: int, n: int, threads: int) -> bytes:
-    return bytes([kind]) + struct.pack("<H", n) + bytes([threads - 1])
+def header(kind: int, n: int, threads: int, parts: int = 1) -> bytes:
+    return bytes([kind]) + struct.pack("<H", n) + bytes([threads - 1 + 4 * (parts - 1)])
+
+
+def decode_in_parts(model, stream: bytes, means: np.ndarray, scales: np.ndarray, parts: int, threads: int):
+    """Symbols of a Gaussian stream decoded by a GaussianPassDecoder in ``parts`` consecutive parts."""
+    from aecodec import _core
+
+    n = means.size
+    decoder = _core.GaussianPassDecoder(model, stream, n)
+    cuts = [n * i // parts for i in range(parts + 1)]
+    symbols = [decoder.decode(means[a:b], scales[a:b], threads)[1] for a, b in zip(cuts, cuts[1:])]
+    decoder.finish()
+    return np.concatenate(symbols)
 
 
 def table_bytes(cdfs: list[list[int]], offsets: list[int], precision: int) -> bytes:
@@ -78,7 +94,7 @@ def one_input(data: bytes) -> None:
 
     if len(data) < 4:
         return
-    kind, threads = data[0] % 3, 1 + data[3] % 4
+    kind, threads = data[0] % 4, 1 + data[3] % 4
     n = struct.unpack_from("<H", data, 1)[0] % (MAX_VALUES + 1)
     pos = 4
     try:
@@ -86,6 +102,12 @@ def one_input(data: bytes) -> None:
             means, scales, _ = side_inputs(n, 1)
             y_hat, symbols = _core.decode_gaussian(default_gaussian_coder()._model, data[pos:], means, scales, threads)
             assert y_hat.shape == symbols.shape == (n,)
+            return
+        if kind == 3:
+            model = default_gaussian_coder()._model
+            means, scales, _ = side_inputs(n, 1)
+            symbols = decode_in_parts(model, data[pos:], means, scales, 1 + (data[3] // 4) % 8, threads)
+            assert np.array_equal(symbols, _core.decode_gaussian(model, data[pos:], means, scales, 1)[1])
             return
         if kind == 1:
             tables = IndexedCoder.from_pmfs(*FIXED_PMFS)._tables

@@ -3,7 +3,8 @@
     python fuzz/make_corpus.py
 
 Container seeds are files of a few small images coded with the tiny test model; core seeds are
-streams of the default Gaussian coder and of indexed tables, in core_harness.py's input layout.
+streams of the default Gaussian coder (decoded at once and in parts) and of indexed tables, in
+core_harness.py's input layout.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def core_seeds() -> dict[str, bytes]:
             y[::17] += 3e4  # escapes
         stream = gaussian.compress(y, means, scales, substreams=substreams)
         seeds[f"gaussian_{n}_{substreams}"] = core_harness.header(0, n, threads) + stream
+        if n in (40, 600):  # the same streams decoded in parts (model 2's pass decoder)
+            parts = 3 if n == 40 else 8
+            seeds[f"passes_{n}_{substreams}_{parts}"] = core_harness.header(3, n, threads, parts) + stream
     fixed = IndexedCoder.from_pmfs(*core_harness.FIXED_PMFS)
     for n, substreams in ((5, 1), (200, 4)):
         _, _, indexes = core_harness.side_inputs(n, 3)
