@@ -1,9 +1,9 @@
 """Model 2's latent stream overhead: file sizes of one Kodak image with models 1 and 2, and model 2's decode time.
 
-    taskset -c 1 python -m bench.model2_stream [--image kodim05.png] [--out bench/results/model2_stream.json]
+    taskset -c 1 python -m bench.model2_stream [--image PATH] [--out bench/results/model2_stream.json]
 
-Writes a JSON record: bytes per (model, quality), model 2's YLAT section size next to its ideal code length,
-and the median of 3 single-threaded decodes of model 2 (fp32) at quality 30.
+Writes a JSON record: file and YLAT section bytes per (model, quality) of one Kodak image (kodim05 by
+default), and the median of 3 single-threaded fp32 decodes of model 2's quality-30 file.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from bench.paths import KODAK_DIR, RESULTS_DIR, resolve
 
 QUALITIES = (5, 30, 75)
 
@@ -25,9 +26,11 @@ def main() -> None:
     from aecodec import container
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "kodak" / "kodim05.png")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/model2_stream.json"))
+    parser.add_argument("--image", type=resolve, default=KODAK_DIR / "kodim05.png")
+    parser.add_argument("--out", type=resolve, default=RESULTS_DIR / "model2_stream.json")
     args = parser.parse_args()
+    if not args.image.is_file():
+        parser.error(f"{args.image} not found (the Kodak images are in ../shared/data/kodak)")
     image = np.asarray(Image.open(args.image).convert("RGB"))
     record = {"image": args.image.name, "bytes": {}, "ylat_bytes": {}}
     files = {}
