@@ -84,9 +84,6 @@ py::tuple py_pass_decode(GaussianPassDecoder& d, const carray<float>& means, con
                          int threads) {
     const size_t n = means.size();
     same_size(n, scales.size(), "scales");
-    if (n > d.total() - d.decoded())  // before the outputs are allocated
-        throw InvalidInput("asked for " + std::to_string(n) + " more values, the stream has " +
-                           std::to_string(d.total() - d.decoded()) + " left");
     carray<float> y_hat(static_cast<py::ssize_t>(n));
     carray<int32_t> symbols(static_cast<py::ssize_t>(n));
     float* yp = y_hat.mutable_data();

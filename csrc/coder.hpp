@@ -47,7 +47,10 @@ public:
     GaussianPassDecoder& operator=(const GaussianPassDecoder&) = delete;
 
     size_t total() const { return n_; }
-    size_t decoded() const { return pos_; }
+    size_t decoded() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return pos_;
+    }
     /// Decodes the next `count` values (count <= total() - decoded(), else InvalidInput); their substreams
     /// run on up to `threads` threads.
     void decode(const float* means, const float* scales, size_t count, float* y_hat, int32_t* symbols, int threads);
@@ -63,7 +66,7 @@ private:
     std::vector<size_t> begins_;  // K + 1 value indexes: substream k codes [begins_[k], begins_[k + 1])
     std::vector<SubstreamReader> readers_;
     bool failed_ = false, finished_ = false;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
 };
 
 /// Checks a stream's header and substream lengths for n values (cheap, nothing decoded); returns
