@@ -133,6 +133,7 @@ def test_latent_section_is_one_stream_with_no_pass_table(monkeypatch):
     assert len(coded_inputs) == 1  # one stream for every pass
     section = aecodec.container.parse(data).sections[aecodec.container.LATENT]
     ideal = gaussian.estimate_bits(*coded_inputs[0]) / 8
+    # fixed bytes: tag 1 + substream count 1 + states 16 + padding <= 3; measured 14.6 over the ideal
     assert ideal - 4 <= len(section) <= ideal + 24
 
 
