@@ -22,7 +22,8 @@ from aecodec.container import SCALE_RULE
 from aecodec.engine import CodecEngine
 from aecodec.nn.context_model import ContextModel, anchor_mask
 from aecodec.runtime import torch_threads
-from aecodec.tiling import HYPER_STRIDE, LATENT_STRIDE
+from aecodec.entropy_parameters import hyper_indexes
+from aecodec.tiling import HYPER_STRIDE
 
 class ContextEngine(CodecEngine):
     """``CodecEngine`` for model 2: same analysis, synthesis, tiling and hyper-latent; the latent is coded
@@ -70,7 +71,7 @@ class ContextEngine(CodecEngine):
         # Each slice's hyperprior (means, scales), as the context networks take it; freed once coded.
         hypers: list[torch.Tensor | None] = [
             torch.empty((1, 2 * (hi - lo), rows, cols), dtype=torch.float64) for lo, hi in bounds]
-        for top, bottom, band_means, band_scales in self.hyper_parameter_bands(z_hat):
+        for top, bottom, band_means, band_scales in self.hyper_synthesis.bands(z_hat):
             for hyper, (lo, hi) in zip(hypers, bounds):
                 hyper[:, : hi - lo, top:bottom] = band_means[:, lo:hi]
                 hyper[:, hi - lo :, top:bottom] = band_scales[:, lo:hi]
@@ -147,7 +148,7 @@ class ContextEngine(CodecEngine):
         y_stream = self.gaussian.compress(*(np.concatenate(column) for column in zip(*parts)),
                                           substreams=substreams, threads=threads)
         z_symbols = z_hat.to(torch.int32).numpy()
-        z_stream = self.hyper_coder.compress(z_symbols, self._hyper_indexes(z_symbols.shape))
+        z_stream = self.hyper_coder.compress(z_symbols, hyper_indexes(z_symbols.shape))
         self.timings.transform_s += entropy_start - started
         self.timings.entropy_s += time.perf_counter() - entropy_start
         return CodedLatents(z_stream=z_stream, y_stream=y_stream)
@@ -161,7 +162,7 @@ class ContextEngine(CodecEngine):
         _, _, yh, yw = self.latent_shape(height, width, m)
         # The stream's header is checked here, before the networks run and the latent is allocated.
         y_decoder = self.gaussian.pass_decoder(coded.y_stream, m * yh * yw)
-        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes((1, n, yh // HYPER_STRIDE, yw // HYPER_STRIDE)))
+        z_symbols = self.hyper_coder.decompress(coded.z_stream, hyper_indexes((1, n, yh // HYPER_STRIDE, yw // HYPER_STRIDE)))
 
         def decode_pass(means, scales, where):
             y_hat, _ = y_decoder.decode(means, scales, threads=threads)
@@ -178,7 +179,7 @@ class ContextEngine(CodecEngine):
         decoded = time.perf_counter()
         _, inverse_gain = self.gains(quality)
         with torch.inference_mode():
-            x_hat = self._tiled(latent * inverse_gain, self.model.g_s, scale=LATENT_STRIDE, out_channels=3, crop=(height, width))
+            x_hat = self.synthesize(latent * inverse_gain, height, width)
         self.timings.transform_s += time.perf_counter() - decoded
         self.timings.entropy_s += decoded - started
         return np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())

@@ -64,18 +64,9 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
-    def hyper_parameter_bands(self, z_hat: torch.Tensor):
-        """The float64 hyper-synthesis' (first row, last row + 1, means, scales), band by band
-        (``aecodec.entropy_parameters.HyperSynthesis64.bands``)."""
-        return self.hyper_synthesis.bands(z_hat)
-
     def _entropy_parameters(self, z_hat: torch.Tensor, scale_rule: str = SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
         """Means and snapped scales (float32) of the latent, bit-identical on both sides."""
         return self.hyper_synthesis.latent_tables(z_hat, self.gaussian, scale_rule)
-
-    @staticmethod
-    def _hyper_indexes(shape: tuple[int, ...]) -> np.ndarray:
-        return hyper_indexes(shape)
 
     @staticmethod
     def latent_shape(height: int, width: int, channels: int) -> tuple[int, int, int, int]:
@@ -136,7 +127,7 @@ class CodecEngine:
             self._fill_padding(y, torch.from_numpy(means), padding)
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
-        z_stream = self.hyper_coder.compress(symbols, self._hyper_indexes(symbols.shape))
+        z_stream = self.hyper_coder.compress(symbols, hyper_indexes(symbols.shape))
         y_stream = self.gaussian.compress(
             np.ascontiguousarray(y.numpy(), dtype=np.float32), means, scales, substreams=substreams, threads=threads
         )
@@ -188,7 +179,7 @@ class CodecEngine:
         # latent's arrays are allocated.
         self.gaussian.check_stream(coded.y_stream, m * yh * yw)
         started = time.perf_counter()
-        z_symbols = self.hyper_coder.decompress(coded.z_stream, self._hyper_indexes(z_shape))
+        z_symbols = self.hyper_coder.decompress(coded.z_stream, hyper_indexes(z_shape))
         entropy_s = time.perf_counter() - started
         started = time.perf_counter()
         means, scales = self._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)), scale_rule)

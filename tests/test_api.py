@@ -17,6 +17,7 @@ from PIL import Image, ImageCms
 
 import aecodec
 from aecodec.errors import CorruptStreamError, UnsupportedImageError
+from aecodec.entropy_parameters import hyper_indexes
 from aecodec.metrics import psnr
 from conftest import PSNR_TOLERANCE_DB, TINY_MODEL, synthetic_photo
 
@@ -395,7 +396,7 @@ def test_padding_only_latents_are_coded_at_their_means(codec):
     plain = engine.encode_latent(latent, 60.0, 1, 1)
     assert len(settled.y_stream) + len(settled.z_stream) < len(plain.y_stream) + len(plain.z_stream)
 
-    z_symbols = engine.hyper_coder.decompress(settled.z_stream, engine._hyper_indexes((1, engine.model.config.n, 3, 4)))
+    z_symbols = engine.hyper_coder.decompress(settled.z_stream, hyper_indexes((1, engine.model.config.n, 3, 4)))
     means, scales = engine._entropy_parameters(torch.from_numpy(z_symbols.astype(np.float32)))
     _, symbols = engine.gaussian.decompress(settled.y_stream, means, scales)
     assert symbols.shape[2:] == (12, 16)
@@ -446,6 +447,7 @@ import numpy as np
 from PIL import Image
 import aecodec
 from aecodec import container
+from aecodec.entropy_parameters import hyper_indexes
 from aecodec.errors import AecodecError
 
 codec = aecodec.Codec(precision="fp32", threads=1)
@@ -457,7 +459,7 @@ def hostile(side, mode, y_stream, alpha=None):
     _, _, yh, yw = engine.latent_shape(side, side, m)
     z_shape = (1, n, yh // 4, yw // 4)
     sections = {container.HYPER_LATENT: engine.hyper_coder.compress(np.zeros(z_shape, np.int32),
-                                                                     engine._hyper_indexes(z_shape)),
+                                                                     hyper_indexes(z_shape)),
                 container.LATENT: y_stream}
     if alpha is not None:
         sections[container.ALPHA] = alpha
