@@ -62,6 +62,8 @@ def _open_file(source, name: str) -> Image.Image:
             return im
     except FileNotFoundError:
         raise
+    except Image.UnidentifiedImageError as exc:  # its message holds the repr of Pillow's file object
+        raise UnsupportedImageError(f"cannot read image {name}: not an image format this Pillow can open") from exc
     except (OSError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
         raise UnsupportedImageError(f"cannot read image {name}: {exc}") from exc
 

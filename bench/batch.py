@@ -311,7 +311,7 @@ def run_stages(args: argparse.Namespace, image: Path) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/batch.py", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__.split("\n")[0])
     p.add_argument("--images", default=str(KODAK_DIR), help="folder of images (default Kodak)")
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images (quick check)")
     p.add_argument("--copies", type=int, default=3, help="copies of each image (default 3: 72 Kodak files)")

@@ -34,7 +34,7 @@ CURVE_FIELDS = ["codec", "label", "setting", "value", "n_images", "bpp", "psnr",
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/rd.py", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.rd", description=__doc__.split("\n")[0])
     p.add_argument("--images", default=str(KODAK_DIR),
                    help="folder of images (relative paths are from the repository root)")
     p.add_argument("--codecs", default=",".join(codec_adapters.ALL),

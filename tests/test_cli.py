@@ -91,6 +91,7 @@ def test_bad_input_gives_one_line_error_and_no_output(tmp_path):
     not_image.write_text("hello")
     result = run("encode", not_image)
     assert result.returncode == 1 and "cannot read image" in result.stderr
+    assert "object at 0x" not in result.stderr  # no Python repr of Pillow's file object
     assert not (tmp_path / "notes.aec").exists()
 
     missing = run("encode", tmp_path / "nope*.png")
