@@ -41,7 +41,9 @@ def test_stages_profile_each_process_kind_with_its_environment(tmp_path):
     assert [len(workers) for workers in runs.values()] == [1, 1, 1, 1, 1, 2, 2]
     for name, workers in runs.items():
         for profile in workers:
-            assert 0 < profile["analysis"] < profile["encode"] < profile["file"]
+            # Separate calls, so no order between them under load (a busy CI machine once timed the
+            # analysis alone above the whole encode); the file's time adds reading and writing to it.
+            assert profile["analysis"] > 0 and 0 < profile["encode"] < profile["file"]
             assert profile["torch_threads"] == (2 if "2 threads" in name else 1)
             trim = profile["environ"].get("MALLOC_TRIM_THRESHOLD_")
             if "plain" in name and "--jobs" not in name:  # as from a shell, whatever ran before in the bench
