@@ -246,6 +246,11 @@ def write_readme_table(path: Path, table: str) -> None:
     write_atomically(path, (text[:start] + "\n" + table + text[end:]).encode(), force=True)
 
 
+def json_bd(bd: dict[str, dict[str, float]]) -> dict[str, dict[str, float | None]]:
+    """BD-rates as results files store them: 3 decimals, None where undefined."""
+    return {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()} for k, d in bd.items()}
+
+
 def reference_bd(ref: dict) -> dict[str, dict[str, float]]:
     measured = {codec: c for (source, codec), c in ref.items() if source == "measured"}
     return bd_rates(measured, measured[ANCHOR]) if ANCHOR in measured else {}
@@ -329,9 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                    "msssim_db": float(metrics.msssim_db(c["msssim"][i]))}
                   for codec, c in curves.items() for i in range(len(c["bpp"]))]
     write_csv(out / "rd_curves.csv", curve_rows, CURVE_FIELDS)
-    (out / "bd_rates.json").write_text(json.dumps(
-        {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()} for k, d in bd.items()},
-        indent=2) + "\n")
+    (out / "bd_rates.json").write_text(json.dumps(json_bd(bd), indent=2) + "\n")
     bd_notes = "".join(f"\n- {k.split()[0]}: {v}" for k, v in notes.items() if k.endswith("BD-rate"))
     report = bd_markdown(bd, labels, ref_bd, images_dir.name, len(images), overlaps)
     if pub_bd:
@@ -356,8 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         "grids": {codec: c["setting"] for codec, c in curves.items()},
         "anchor": ANCHOR, "notes": notes,
         "aecodec_weights": {name: w for name, w in weights.items() if name in curves},
-        "published_bd_rates": {k: {m: (round(v, 3) if math.isfinite(v) else None) for m, v in d.items()}
-                               for k, d in pub_bd.items()},
+        "published_bd_rates": json_bd(pub_bd),
         "bd_rate_method": "Bjontegaard delta rate: PCHIP (scipy) of ln(bpp) vs quality, integrated "
                           "over the overlapping quality range; MS-SSIM in dB",
     }

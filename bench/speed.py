@@ -108,14 +108,19 @@ def _timed(fn: Callable, *args):
     return out, time.perf_counter() - t0
 
 
+def _source(runner: Runner, image: Image.Image):
+    """What the runner encodes: aecodec takes the pixels as an array, the other codecs the PIL image."""
+    return np.asarray(image) if runner.name.startswith("aecodec") else image
+
+
 def warm_up(runner: Runner, image: Image.Image) -> None:
     """One untimed encode and decode: lazy model loading, caches."""
-    runner.decode(runner.encode(np.asarray(image) if runner.name.startswith("aecodec") else image))
+    runner.decode(runner.encode(_source(runner, image)))
 
 
 def time_image(runner: Runner, name: str, im: Image.Image, repeat: int, bar) -> dict:
     """One image's medians over ``repeat`` runs of encode and decode (ms)."""
-    src = np.asarray(im) if runner.name.startswith("aecodec") else im
+    src = _source(runner, im)
     enc, dec, enc_t, dec_t = [], [], [], []
     for _ in range(repeat):
         data, t = _timed(runner.encode, src)

@@ -91,11 +91,7 @@ class GaussianCoder:
 
     def decompress(self, data: bytes, means, scales, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Returns (y_hat = symbols + means as float32, symbols as int32), both shaped like means."""
-        means, scales = float32_array("means", means), float32_array("scales", scales)
-        same_shape("means", means, scales=scales)
-        if not np.isfinite(means).all():
-            raise InvalidInputError("means must be finite")
-        t = positive_int("threads", threads, 1024)
+        means, scales, t = _decoder_inputs(means, scales, threads)
         y_hat, symbols = _core.decode_gaussian(self._model, stream_bytes(data), means, scales, t)
         return y_hat.reshape(means.shape), symbols.reshape(means.shape)
 
@@ -113,6 +109,15 @@ class GaussianCoder:
     def estimate_bits(self, y, means, scales) -> float:
         """Ideal code length (sum of -log2 p under the quantized tables, escapes included)."""
         return _core.bits_gaussian(self._model, *self._inputs(y, means, scales))
+
+
+def _decoder_inputs(means, scales, threads) -> tuple[np.ndarray, np.ndarray, int]:
+    """A decoder's means and scales (float32, same shape, finite means) and thread count, checked."""
+    means, scales = float32_array("means", means), float32_array("scales", scales)
+    same_shape("means", means, scales=scales)
+    if not np.isfinite(means).all():
+        raise InvalidInputError("means must be finite")
+    return means, scales, positive_int("threads", threads, 1024)
 
 
 class GaussianPassDecoder:
@@ -138,11 +143,7 @@ class GaussianPassDecoder:
     def decode(self, means, scales, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Decodes the next ``means.size`` values: (y_hat float32, symbols int32), both shaped like means.
         Asking for more values than the stream has left is an InvalidInputError."""
-        means, scales = float32_array("means", means), float32_array("scales", scales)
-        same_shape("means", means, scales=scales)
-        if not np.isfinite(means).all():
-            raise InvalidInputError("means must be finite")
-        t = positive_int("threads", threads, 1024)
+        means, scales, t = _decoder_inputs(means, scales, threads)
         y_hat, symbols = self._decoder.decode(means, scales, t)
         return y_hat.reshape(means.shape), symbols.reshape(means.shape)
 
