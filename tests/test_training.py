@@ -73,6 +73,17 @@ def test_resume_is_exact(image_folder, tmp_path):
     assert any(r.get("event") == "resumed" for r in log) and log[-1]["step"] == 4
 
 
+def test_resume_takes_this_runs_learning_rate_scales(image_folder, tmp_path):
+    """A checkpoint's optimizer state keeps its moments, but the run's own --context-lr-scale applies."""
+    small = dict(model="context", n=16, m=192)
+    Trainer(options(image_folder, tmp_path / "run", 2, context_lr_scale=100.0, **small)).run()
+    trainer = Trainer(options(image_folder, tmp_path / "run", 3, resume=True, context_lr_scale=10.0, **small))
+    assert trainer.step == 2
+    scales = {group["name"]: group["lr_scale"] for group in trainer.optimizer.param_groups}
+    assert scales["context"] == 10.0 and scales["transforms"] == 1.0
+    assert trainer.optimizer.state  # the moments came back with the checkpoint
+
+
 def _objective(trainer: Trainer, image_folder) -> float:
     """The training loss of the trainer's model on fixed patches, levels and noise."""
     from aecodec.nn.objective import rate_distortion_loss

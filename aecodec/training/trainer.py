@@ -154,7 +154,10 @@ class Trainer:
                 self.log({"event": "levels extended", "lambdas": list(lambdas)})
             self.model.load_state_dict(state["model"])
             self.ema.load_state_dict(state["ema"])
+            scales = {group["name"]: group["lr_scale"] for group in self.optimizer.param_groups}
             self.optimizer.load_state_dict(state["optimizer"])
+            for group in self.optimizer.param_groups:  # the options of this run, not the checkpoint's
+                group["lr_scale"] = scales[group["name"]]
             self.step, self.elapsed = state["step"], state["elapsed"]
             self.cpu_seconds = state.get("cpu_seconds", 0.0)
             self.log({"event": "resumed", "from": str(self.checkpoint_path)})
