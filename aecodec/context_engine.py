@@ -20,6 +20,7 @@ import torch
 from aecodec.coding import CodedLatents, HyperLatentChoice
 from aecodec.container import SCALE_RULE
 from aecodec.engine import CodecEngine
+from aecodec.entropy.rounding import rd_round
 from aecodec.nn.context_model import ContextModel, anchor_mask
 from aecodec.runtime import torch_threads
 from aecodec.entropy_parameters import hyper_indexes
@@ -140,8 +141,9 @@ class ContextEngine(CodecEngine):
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
             part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
-            parts.append((part, means, scales))
-            return np.rint(part - means) + means  # what the decoder reconstructs (float32, as the C++ coder)
+            coded = means + rd_round(part - means, scales, self.rounding_weight)  # what the decoder reconstructs
+            parts.append((coded, means, scales))
+            return coded
 
         self._code_passes(z_hat, scale_rule, code_pass, synthesis=False)
         entropy_start = time.perf_counter()

@@ -17,6 +17,7 @@ import torch
 from aecodec.coding import CodedLatents, HyperLatentChoice, quality_to_level
 from aecodec.container import SCALE_RULE
 from aecodec.entropy import default_gaussian_coder
+from aecodec.entropy.rounding import ROUNDING_WEIGHT, rd_round
 from aecodec.entropy_parameters import HYPER_BAND, HyperSynthesis64, hyper_indexes, hyper_latent_coder
 from aecodec.nn.model import HyperpriorModel
 from aecodec.runtime import Timings, call_timings, resolve_precision
@@ -36,6 +37,8 @@ class CodecEngine:
     # decodable anywhere.
     precision: str = "auto"
     hyper_band: int = HYPER_BAND  # hyper-latent rows per band of the float64 hyper-synthesis
+    # The encoder's rate-distortion rounding of the latent (aecodec.entropy.rounding; 0: nearest integer).
+    rounding_weight: float = ROUNDING_WEIGHT
 
     def __post_init__(self):
         self.model.eval()
@@ -128,9 +131,9 @@ class CodecEngine:
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, hyper_indexes(symbols.shape))
-        y_stream = self.gaussian.compress(
-            np.ascontiguousarray(y.numpy(), dtype=np.float32), means, scales, substreams=substreams, threads=threads
-        )
+        values = rd_round(y.numpy() - means, scales, self.rounding_weight)
+        values += means  # what the decoder reconstructs: the coder takes rint(values - means) as the symbols
+        y_stream = self.gaussian.compress(values, means, scales, substreams=substreams, threads=threads)
         self.timings.transform_s += transform_end - started
         self.timings.entropy_s += time.perf_counter() - transform_end
         return CodedLatents(z_stream=z_stream, y_stream=y_stream)

@@ -17,6 +17,7 @@ from PIL import Image, ImageCms
 
 import aecodec
 from aecodec.errors import CorruptStreamError, UnsupportedImageError
+from aecodec.entropy.rounding import rd_round
 from aecodec.entropy_parameters import hyper_indexes
 from aecodec.metrics import psnr
 from conftest import PSNR_TOLERANCE_DB, TINY_MODEL, synthetic_photo
@@ -294,7 +295,8 @@ def test_decoded_latent_equals_quantization(codec):
         z_hat = torch.round(engine.model.h_a(y * gain))
     means, scales = engine._entropy_parameters(z_hat)
     y_hat, symbols = engine.gaussian.decompress(coded.y_stream, means, scales)
-    expected = np.rint((y * gain).numpy() - means).astype(np.int32)
+    expected = rd_round((y * gain).numpy() - means, scales, engine.rounding_weight).astype(np.int32)
+    assert engine.rounding_weight > 0 and (expected != np.rint((y * gain).numpy() - means)).any()
     np.testing.assert_array_equal(symbols, expected)
     np.testing.assert_array_equal(y_hat, symbols.astype(np.float32) + means)
 

@@ -1,0 +1,54 @@
+"""Rate-distortion rounding: the encoder's choice of each latent symbol (decoders are unaffected).
+
+Plain rounding codes the integer nearest to y - mean. One step toward the mean costs a little more
+squared error but, under the element's Gaussian table, fewer bits; ``rd_round`` takes that step where
+the bits saved exceed ``weight`` times the extra squared error (both in latent units, after gain), like a
+video encoder's rate-distortion optimised quantization. The decoder reads symbols as before, so every
+file stays decodable by every version.
+
+The weight was chosen on held-out training photos (never Kodak) with real files, model 2 at the
+step-241,414 weights, qualities 5-95 (2026-11-30): BD-rate (PSNR) against plain rounding -1.29 % at 24,
+-1.51 % at 32, -1.52 % at 40, -1.48 % at 48, +3.4 % at 8.7 (one photo); -2.4 % of the bits at low
+qualities, about -0.2 % at the highest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# Bits one unit of squared latent error is worth (0: plain rounding).
+ROUNDING_WEIGHT = 40.0
+_CHUNK = 1 << 20  # elements per step: bounds the float64 temporaries on large images
+
+
+def _bits(magnitude: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+    """-log2 P(symbol = +-magnitude) under a zero-mean Gaussian of ``scales`` (from the upper tail, which
+    keeps far symbols accurate)."""
+    p = torch.special.ndtr((0.5 - magnitude) / scales) - torch.special.ndtr((-0.5 - magnitude) / scales)
+    return -torch.log2(p.clamp_min(1e-300))
+
+
+def rd_round(residuals: np.ndarray, scales: np.ndarray, weight: float = ROUNDING_WEIGHT) -> np.ndarray:
+    """The symbols (float32 integers) to code for ``residuals`` = y - means with Gaussian ``scales``.
+
+    Each is the nearest integer, or one step toward zero where that saves more bits than ``weight``
+    times the extra squared error. ``weight`` <= 0 gives plain rounding (``np.rint``).
+    """
+    residuals = np.asarray(residuals, dtype=np.float32)
+    scales = np.broadcast_to(np.asarray(scales, dtype=np.float32), residuals.shape)
+    symbols = np.rint(residuals)
+    if weight <= 0:
+        return symbols
+    flat_symbols, flat_residuals, flat_scales = symbols.reshape(-1), residuals.reshape(-1), scales.reshape(-1)
+    for start in range(0, flat_symbols.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        index = start + np.flatnonzero(flat_symbols[part])
+        nearest = torch.from_numpy(np.abs(flat_symbols[index]).astype(np.float64))
+        magnitude = torch.from_numpy(np.abs(flat_residuals[index]).astype(np.float64))
+        scale = torch.from_numpy(flat_scales[index].astype(np.float64))
+        bits_saved = _bits(nearest, scale) - _bits(nearest - 1, scale)
+        extra_error = (magnitude - nearest + 1) ** 2 - (magnitude - nearest) ** 2
+        index = index[(bits_saved > weight * extra_error).numpy()]
+        flat_symbols[index] -= np.sign(flat_symbols[index])
+    return symbols
