@@ -2,8 +2,9 @@
 
 The analysis transform gives a good latent, not the best one for this image. Refinement runs a few Adam
 steps on the latent itself, minimizing the training objective (bits per pixel + lambda * 255^2 * MSE) of
-this image with the model frozen, and keeps the latent whose cost, measured with hard rounding exactly as
-the coder will see it, is lowest: never worse than the analysis output. The decoder is unchanged.
+this image with the model frozen, and keeps the latent whose cost, measured with hard rounding to the
+nearest integers, is lowest: never worse than the analysis output. The coder then rounds the chosen latent
+by rate and distortion (``aecodec.entropy.rounding``). The decoder is unchanged.
 
 During the steps the rate is the training proxy (uniform noise in place of rounding) and the
 reconstruction goes through straight-through rounding; pure straight-through rates measured worse (the
