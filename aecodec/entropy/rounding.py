@@ -3,13 +3,13 @@
 Plain rounding codes the integer nearest to y - mean. One step toward the mean costs a little more
 squared error but, under the element's Gaussian table, fewer bits; ``rd_round`` takes that step where
 the bits saved exceed ``weight`` times the extra squared error (both in latent units, after gain), like a
-video encoder's rate-distortion optimised quantization. The decoder reads symbols as before, so every
-file stays decodable by every version.
+video encoder's rate-distortion optimised quantization. The decoder reads the symbols as before: the
+format does not change.
 
-The weight was chosen on held-out training photos (never Kodak) with real files, model 2 at the
-step-241,414 weights, qualities 5-95 (2026-11-30): BD-rate (PSNR) against plain rounding -1.29 % at 24,
--1.51 % at 32, -1.52 % at 40, -1.48 % at 48, +3.4 % at 8.7 (one photo); -2.4 % of the bits at low
-qualities, about -0.2 % at the highest.
+The weight was chosen on held-out training photos (never Kodak) with real files at qualities 5-95
+(2026-11-30; docs/TRAINING.md): BD-rate (PSNR) against plain rounding, model 2 -1.38 % at 32, -1.41 % at
+40, -1.26 % at 64 (+3.4 % at 8.7: too little weight on the error); model 1 -1.98 % at 40. Most of the
+saving is at low qualities.
 """
 
 from __future__ import annotations
