@@ -321,7 +321,7 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     rate.add_argument("-q", "--quality", type=QUALITY, default=75.0, help="1..100, higher is better (default 75)")
     rate.add_argument("--bpp", type=POSITIVE, default=None, help="target bits per pixel instead of a quality")
     enc.add_argument("-e", "--effort", type=int, default=0, choices=range(4), metavar="{0..3}",
-                     help="encoder effort: higher is slower and smaller at the same quality (default 0)")
+                     help="encoder effort: higher is slower, with a better size-quality trade-off (default 0)")
     enc.add_argument("--model", type=int, default=None, metavar="ID",
                      help="registered model to encode with: 1 (hyperprior, the default) or 2 (context "
                           "entropy model, development weights); decoding reads the model from the file")

@@ -58,9 +58,10 @@ class LatentCoder(Protocol):
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int, scale_rule: str,
                       choose_hyper_latent: HyperLatentChoice | None = None,
-                      image_size: tuple[int, int] | None = None) -> CodedLatents:
+                      image_size: tuple[int, int] | None = None, rd_rounding: bool = True) -> CodedLatents:
         """The coded streams of latent ``y`` (before gain); ``image_size`` (height, width) lets the latent that
-        only sees padding be settled."""
+        only sees padding be settled; ``rd_rounding``: round by rate and distortion (``aecodec.entropy.rounding``),
+        else to the nearest integers."""
 
     def decode_latent(self, coded: CodedLatents, height: int, width: int, quality: float, threads: int,
                       scale_rule: str) -> np.ndarray:

@@ -120,7 +120,7 @@ class ContextEngine(CodecEngine):
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
                       scale_rule: str = SCALE_RULE, choose_hyper_latent: HyperLatentChoice | None = None,
-                      image_size: tuple[int, int] | None = None) -> CodedLatents:
+                      image_size: tuple[int, int] | None = None, rd_rounding: bool = True) -> CodedLatents:
         started = time.perf_counter()
         gain, _ = self.gains(quality)
         with torch.no_grad():
@@ -133,6 +133,7 @@ class ContextEngine(CodecEngine):
         for region in padding:
             padded[region[2:]] = True
         values = y.numpy().astype(np.float32)
+        weight = self.rounding_weight if rd_rounding else 0.0
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (values, means, scales) per pass
 
         def code_pass(means, scales, where):
@@ -141,7 +142,7 @@ class ContextEngine(CodecEngine):
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
             part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
-            coded = means + rd_round(part - means, scales, self.rounding_weight)  # what the decoder reconstructs
+            coded = means + rd_round(part - means, scales, weight)  # what the decoder reconstructs
             parts.append((coded, means, scales))
             return coded
 

@@ -111,7 +111,7 @@ class CodecEngine:
 
     def encode_latent(self, y: torch.Tensor, quality: float, substreams: int, threads: int,
                       scale_rule: str = SCALE_RULE, choose_hyper_latent: HyperLatentChoice | None = None,
-                      image_size: tuple[int, int] | None = None) -> CodedLatents:
+                      image_size: tuple[int, int] | None = None, rd_rounding: bool = True) -> CodedLatents:
         """The two streams of latent ``y`` (before gain) at ``quality``; ``choose_hyper_latent``: see ``hyper_latent``.
 
         ``image_size`` (height, width) of the image ``y`` was analyzed from lets the latent elements that
@@ -131,7 +131,7 @@ class CodecEngine:
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, hyper_indexes(symbols.shape))
-        values = rd_round(y.numpy() - means, scales, self.rounding_weight)
+        values = rd_round(y.numpy() - means, scales, self.rounding_weight if rd_rounding else 0.0)
         values += means  # what the decoder reconstructs: the coder takes rint(values - means) as the symbols
         y_stream = self.gaussian.compress(values, means, scales, substreams=substreams, threads=threads)
         self.timings.transform_s += transform_end - started

@@ -3,8 +3,10 @@
 The analysis transform gives a good latent, not the best one for this image. Refinement runs a few Adam
 steps on the latent itself, minimizing the training objective (bits per pixel + lambda * 255^2 * MSE) of
 this image with the model frozen, and keeps the latent whose cost, measured with hard rounding to the
-nearest integers, is lowest: never worse than the analysis output. The coder then rounds the chosen latent
-by rate and distortion (``aecodec.entropy.rounding``). The decoder is unchanged.
+nearest integers, is lowest: never worse than the analysis output. The coder then rounds it to the
+nearest integers too: its rate-distortion rounding (``aecodec.entropy.rounding``, effort 0's) measured worse
+on top of a refined latent (effort 2, model 1, 3 held-out photos: +0.26 % BD-rate against effort 0 with it,
+-0.90 % with plain rounding). The decoder is unchanged.
 
 During the steps the rate is the training proxy (uniform noise in place of rounding) and the
 reconstruction goes through straight-through rounding; pure straight-through rates measured worse (the
