@@ -20,7 +20,6 @@ import torch
 from aecodec.coding import CodedLatents, HyperLatentChoice
 from aecodec.container import SCALE_RULE
 from aecodec.engine import CodecEngine
-from aecodec.entropy.rounding import rd_round
 from aecodec.nn.context_model import ContextModel, anchor_mask
 from aecodec.runtime import torch_threads
 from aecodec.entropy_parameters import hyper_indexes
@@ -133,7 +132,6 @@ class ContextEngine(CodecEngine):
         for region in padding:
             padded[region[2:]] = True
         values = y.numpy().astype(np.float32)
-        weight = self.rounding_weight if rd_rounding else 0.0
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (values, means, scales) per pass
 
         def code_pass(means, scales, where):
@@ -142,7 +140,7 @@ class ContextEngine(CodecEngine):
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
             part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
-            coded = means + rd_round(part - means, scales, weight)  # what the decoder reconstructs
+            coded = means + self._symbols(part - means, scales, rd_rounding)  # what the decoder reconstructs
             parts.append((coded, means, scales))
             return coded
 

@@ -67,6 +67,11 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
+    def _symbols(self, residuals: np.ndarray, scales: np.ndarray, rd_rounding: bool) -> np.ndarray:
+        """The symbols to code for ``residuals`` = y - means with snapped ``scales``: rounded by rate and distortion
+        (``aecodec.entropy.rounding``) or, without ``rd_rounding``, to the nearest integers."""
+        return rd_round(residuals, scales, self.rounding_weight if rd_rounding else 0.0)
+
     def _entropy_parameters(self, z_hat: torch.Tensor, scale_rule: str = SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
         """Means and snapped scales (float32) of the latent, bit-identical on both sides."""
         return self.hyper_synthesis.latent_tables(z_hat, self.gaussian, scale_rule)
@@ -131,7 +136,7 @@ class CodecEngine:
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, hyper_indexes(symbols.shape))
-        values = rd_round(y.numpy() - means, scales, self.rounding_weight if rd_rounding else 0.0)
+        values = self._symbols(y.numpy() - means, scales, rd_rounding)
         values += means  # what the decoder reconstructs: the coder takes rint(values - means) as the symbols
         y_stream = self.gaussian.compress(values, means, scales, substreams=substreams, threads=threads)
         self.timings.transform_s += transform_end - started
