@@ -97,6 +97,18 @@ def _objective(trainer: Trainer, image_folder) -> float:
         return float(rate_distortion_loss(out, x, trainer.model.lambdas_at(level))["loss"])
 
 
+def test_init_weights_carry_the_training_clocks_on(image_folder, tmp_path):
+    Trainer(options(image_folder, tmp_path / "first", 30)).run()
+    first = read_metadata(tmp_path / "first" / "weights.safetensors")
+    assert float(first["train_cpu_seconds"]) > 0
+    start = str(tmp_path / "first" / "weights.safetensors")
+    Trainer(options(image_folder, tmp_path / "second", 32, init_weights=start)).run()
+    second = read_metadata(tmp_path / "second" / "weights.safetensors")
+    assert int(second["steps"]) == 32  # 2 steps of its own: its clocks go on from the first run's
+    assert float(second["train_cpu_seconds"]) >= float(first["train_cpu_seconds"])
+    assert float(second["train_seconds"]) > float(first["train_seconds"])
+
+
 def test_training_lowers_the_loss_and_evaluates(image_folder, tmp_path):
     trainer = Trainer(options(image_folder, tmp_path / "run", 40, lr=1e-3, eval_dir=str(image_folder)))
     before = _objective(trainer, image_folder)

@@ -175,6 +175,8 @@ class Trainer:
             self.ema.load_state_dict(self.model.state_dict())
             self.step = int(meta.get("steps", 0))
             self.elapsed = float(meta.get("train_seconds", 0.0))
+            # The CPU clock is this model's own: model-2 weights carry it on, model 1's weights have none.
+            self.cpu_seconds = float(meta.get("train_cpu_seconds", 0.0))
             self.log({"event": "initialized", "from": self.opt.init_weights})
 
     def save(self) -> None:
