@@ -39,6 +39,29 @@ def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) 
     return points
 
 
+@torch.no_grad()
+def transform_ceiling(model: HyperpriorModel, image: np.ndarray, levels: list[float]) -> list[tuple[float, float]]:
+    """(PSNR coded, PSNR with the latent not rounded) of one uint8 HxWx3 image at each level, in dB.
+
+    The second is what the transforms alone reproduce at that gain: however good the entropy model, a
+    level's coded PSNR stays below it, so where the two are close the transforms limit the curve.
+    """
+    h, w = image.shape[:2]
+    original = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()
+    features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))
+    points = []
+    for level in levels:
+        gain, inverse_gain = model.gains(torch.tensor([float(level)]))
+        y = features * gain
+        y_hat, _ = model.code_latent(y, torch.round(model.h_a(y)), "hard")
+        pair = []
+        for latent in (y_hat, y):
+            x_hat = model.g_s(latent * inverse_gain)[..., :h, :w].clamp(0, 1)
+            pair.append(psnr_of_mse(max(float(((torch.round(x_hat * 255) - original) ** 2).mean()), 1e-10)))
+        points.append((pair[0], pair[1]))
+    return points
+
+
 def evaluate_folder(model: HyperpriorModel, folder: str | Path, levels: list[float]) -> list[dict]:
     """Average estimated bpp and PSNR per level over the images of ``folder``."""
     return evaluate_images(model, list_images(folder), levels)

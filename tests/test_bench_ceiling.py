@@ -1,0 +1,41 @@
+"""bench/ceiling.py and training.evaluate.transform_ceiling: coded PSNR against the transforms' ceiling."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aecodec.nn.store import load_weights
+from aecodec.releases import encoder_weights
+from aecodec.training.evaluate import transform_ceiling
+from bench import ceiling
+from conftest import synthetic_photo
+
+
+def test_rounding_costs_most_at_the_lowest_level():
+    model, _ = load_weights(encoder_weights(1))
+    image = np.asarray(Image.open("aecodec/data/sample.png").convert("RGB"))
+    (coded_low, ceiling_low), (coded_high, ceiling_high) = transform_ceiling(model.eval(), image, [0.0, 9.0])
+    assert ceiling_low - coded_low > 3.0  # the coarsest quantization loses several dB
+    assert 0.0 < ceiling_high - coded_high < ceiling_low - coded_low
+    assert coded_high > coded_low + 5.0
+
+
+def test_results_name_both_models_and_every_level(tmp_path):
+    data = tmp_path / "train"
+    data.mkdir()
+    for i in range(10):  # the 10th is the one held out
+        Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(data / f"im{i:02d}.png")
+    assert ceiling.main(["--data", str(data), "--out", str(tmp_path / "out")]) == 0
+    result = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert result["meta"]["images"] == 1
+    assert set(result["models"]) == {"model 1", "model 2"}
+    for r in result["models"].values():
+        assert len(r["coded_psnr"]) == len(r["ceiling_psnr"]) == len(ceiling.LEVELS)
+    assert "| model 2 (" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_no_held_out_photo_is_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit):
+        ceiling.main(["--data", str(tmp_path), "--out", str(tmp_path / "out")])
