@@ -28,7 +28,7 @@ from aecodec.metrics import psnr_of_mse
 from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.objective import latent_rate_loss, rate_distortion_loss
-from aecodec.nn.store import load_weights, save_weights
+from aecodec.nn.store import load_weights, read_metadata, save_weights
 from aecodec.training.data import PatchSampler, step_batches
 from aecodec.training.evaluate import evaluate_folder
 from aecodec.training.levels import extend_checkpoint, extend_state
@@ -55,12 +55,17 @@ def resolve_precision(name: str, device: torch.device) -> str:
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
 
 
-def build_model(options: TrainOptions) -> HyperpriorModel:
-    if options.model == "context":
-        return ContextModel(ContextModelConfig(n=options.n, m=options.m))
-    if options.model != "hyperprior":
+def build_model(options: TrainOptions, stored: dict | None = None) -> HyperpriorModel:
+    """The model ``options`` ask for. ``stored``: the config of the weights it starts from, whose widths (and
+    model 2's slices) win over ``--channels``/``--latent-channels``, so that a widened model trains on."""
+    if options.model not in ("hyperprior", "context"):
         raise ValueError(f"model must be 'hyperprior' or 'context', got {options.model!r}")
-    return HyperpriorModel(ModelConfig(n=options.n, m=options.m))
+    n, m = (int(stored["n"]), int(stored["m"])) if stored else (options.n, options.m)
+    if options.model == "context":
+        if stored and stored.get("kind") == "context":
+            return ContextModel(ContextModelConfig.from_dict(stored))
+        return ContextModel(ContextModelConfig(n=n, m=m))
+    return HyperpriorModel(ModelConfig(n=n, m=m))
 
 
 def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0) -> torch.optim.Adam:
@@ -110,7 +115,7 @@ class Trainer:
         self.log_path = self.out / "train_log.jsonl"
 
         torch.manual_seed(options.seed)
-        self.model = build_model(options)
+        self.model = build_model(options, self._stored_config())
         self.step = 0
         self.elapsed = 0.0  # training seconds accumulated over all runs
         self.cpu_seconds = 0.0  # CPU seconds of this model's training steps (fair across pauses and busy cores)
@@ -144,6 +149,14 @@ class Trainer:
         with open(self.log_path, "a") as f:
             f.write(json.dumps(record) + "\n")
         tqdm.write(json.dumps(record))
+
+    def _stored_config(self) -> dict | None:
+        """The architecture of what this run continues: the checkpoint's, else the --init-weights file's."""
+        if self.opt.resume and self.checkpoint_path.exists():
+            return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False).get("config")
+        if self.opt.init_weights:
+            return json.loads(read_metadata(self.opt.init_weights)["config"])
+        return None
 
     def _restore(self) -> None:
         if self.opt.resume and self.checkpoint_path.exists():
@@ -190,6 +203,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "cpu_seconds": self.cpu_seconds,
             "options": asdict(self.opt),
+            "config": self.model.config.to_dict(),
         }
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
