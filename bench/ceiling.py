@@ -1,8 +1,9 @@
 """Where the top of the rate-distortion curve is limited: coded PSNR against the transforms' ceiling.
 
-    python -m bench.ceiling [--images N] [--threads T]
+    python -m bench.ceiling [--images N] [--threads T] [--weights FILE ...]
 
-For models 1 and 2 (their weights in this checkout), each level's PSNR with the latent coded (rounded,
+For models 1 and 2 (their weights in this checkout), and any other weights files named (a training run's
+snapshots, a widened model), each level's PSNR with the latent coded (rounded,
 model 2's residual prediction included) and with the latent not rounded at all, averaged over the photos
 training holds out (never Kodak). A gap that shrinks toward the top levels means the analysis and
 synthesis transforms, not the entropy model, cap the highest qualities. Writes
@@ -12,6 +13,7 @@ bench/results/ceiling/results.json and results.md.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", default=str(SHARED / "data" / "train"))
     parser.add_argument("--out", default=str(RESULTS_DIR / "ceiling"))
+    parser.add_argument("--weights", nargs="*", default=[], help="more weights files to measure beside models 1 and 2")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
@@ -43,11 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     if not held_out:
         parser.error(f"no held-out photos under {args.data} (every 10th image is held out)")
 
+    candidates = {f"model {model_id}": encoder_weights(model_id) for model_id in (1, 2)}
+    for path in args.weights:
+        if not Path(path).is_file():
+            parser.error(f"no weights file at {path}")
+        candidates[Path(path).name] = Path(path)
     models = {}
-    for model_id in (1, 2):
-        model, meta = load_weights(encoder_weights(model_id))
+    for name, path in candidates.items():
+        model, meta = load_weights(path)
         per_image = np.array([transform_ceiling(model.eval(), load_rgb(p), list(LEVELS)) for p in held_out])
-        models[f"model {model_id}"] = {
+        models[name] = {
             "fingerprint": short_fingerprint(meta), "steps": int(meta.get("steps", 0)),
             "coded_psnr": per_image[:, :, 0].mean(axis=0).round(3).tolist(),
             "ceiling_psnr": per_image[:, :, 1].mean(axis=0).round(3).tolist()}

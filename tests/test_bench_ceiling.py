@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecodec.nn.store import load_weights
+from aecodec.nn.store import load_weights, save_weights
 from aecodec.releases import encoder_weights
 from aecodec.training.evaluate import transform_ceiling
+from aecodec.training.widen import widen
 from bench import ceiling
 from conftest import synthetic_photo
+from test_context_model import tiny_context_model
 
 
 def test_rounding_costs_most_at_the_lowest_level():
@@ -27,13 +29,24 @@ def test_results_name_both_models_and_every_level(tmp_path):
     data.mkdir()
     for i in range(10):  # the 10th is the one held out
         Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(data / f"im{i:02d}.png")
-    assert ceiling.main(["--data", str(data), "--out", str(tmp_path / "out")]) == 0
+    extra = tmp_path / "wide.safetensors"
+    save_weights(widen(tiny_context_model(), 4), extra)
+    assert ceiling.main(["--data", str(data), "--out", str(tmp_path / "out"), "--weights", str(extra)]) == 0
     result = json.loads((tmp_path / "out" / "results.json").read_text())
     assert result["meta"]["images"] == 1
-    assert set(result["models"]) == {"model 1", "model 2"}
+    assert set(result["models"]) == {"model 1", "model 2", "wide.safetensors"}
     for r in result["models"].values():
         assert len(r["coded_psnr"]) == len(r["ceiling_psnr"]) == len(ceiling.LEVELS)
     assert "| model 2 (" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_missing_weights_file_is_a_usage_error(tmp_path):
+    data = tmp_path / "train"
+    data.mkdir()
+    for i in range(10):
+        Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(data / f"im{i:02d}.png")
+    with pytest.raises(SystemExit):
+        ceiling.main(["--data", str(data), "--out", str(tmp_path / "out"), "--weights", str(tmp_path / "none")])
 
 
 def test_no_held_out_photo_is_a_usage_error(tmp_path):
