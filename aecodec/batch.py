@@ -94,7 +94,10 @@ class _Interrupts:
 
     def __enter__(self) -> "_Interrupts":
         if self._installed:
-            self._previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+            # A signal ignored from the start stays ignored: a shell starts background jobs with SIGINT
+            # ignored, so that the terminal's Ctrl-C does not stop them (the single-file path behaves alike).
+            watched = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+            self._previous = {s: signal.signal(s, self._handle) for s in watched}
         return self
 
     def __exit__(self, *exc) -> None:
@@ -122,7 +125,7 @@ class _Interrupts:
         """Starts worker processes with SIGINT ignored (an ignored signal is inherited across exec): the
         terminal's Ctrl-C reaches its whole process group, but only the client should act on it.
         The client does not hear a Ctrl-C meanwhile (the seconds it takes to start the workers)."""
-        if not self._installed:
+        if signal.SIGINT not in self._previous:  # not ours to change (another thread, or ignored from the start)
             yield
             return
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -126,6 +126,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _foreground_ctrl_c():
+    """In the child: SIGINT as a foreground run has it (a shell starts background jobs, these tests too
+    perhaps, with SIGINT ignored, and an ignored signal is inherited and stays ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @needs_dask
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker processes through /proc")
 @pytest.mark.parametrize("signum,whole_group", [(signal.SIGINT, True), (signal.SIGTERM, False)],
@@ -134,7 +140,8 @@ def test_interrupt_stops_the_workers_and_leaves_no_partial_files(tmp_path, signu
     make_inputs(tmp_path / "in", 40, size=160)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "aecodec", "encode", tmp_path / "in", "-d", out, "--jobs", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            restore_signals=True, preexec_fn=_foreground_ctrl_c)
     try:
         while not (out.is_dir() and any(p.suffix == ".aec" for p in out.iterdir())) and proc.poll() is None:
             time.sleep(0.02)  # the workers are up once a file is written
@@ -187,3 +194,19 @@ def test_dask_options_without_dask_give_one_line_error(tmp_path):
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [
         'aecodec: error: the Dask options need dask.distributed: pip install "aecodec[dask]"']
     assert not (tmp_path / "img00.aec").exists()
+
+
+def test_a_signal_ignored_from_the_start_stays_ignored():
+    from aecodec.batch import _Interrupts
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+    try:
+        with _Interrupts() as interrupts:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) == interrupts._handle
+            with interrupts.ignored_by_new_processes():
+                pass
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

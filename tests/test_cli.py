@@ -155,6 +155,7 @@ def test_output_name_at_the_file_system_limit(tmp_path):
 SIGNAL_AT_RENAME = """
 import os, signal, sys
 from aecodec.cli import main
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a foreground run, even when the tests run in the background
 sig = getattr(signal, sys.argv[1])
 for name in ("link", "replace"):
     def hooked(src, dst, *rest, _real=getattr(os, name), **kw):
