@@ -141,7 +141,7 @@ def test_interrupt_stops_the_workers_and_leaves_no_partial_files(tmp_path, signu
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "aecodec", "encode", tmp_path / "in", "-d", out, "--jobs", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            restore_signals=True, preexec_fn=_foreground_ctrl_c)
+                            preexec_fn=_foreground_ctrl_c)
     try:
         while not (out.is_dir() and any(p.suffix == ".aec" for p in out.iterdir())) and proc.poll() is None:
             time.sleep(0.02)  # the workers are up once a file is written

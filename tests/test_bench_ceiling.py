@@ -24,11 +24,17 @@ def test_rounding_costs_most_at_the_lowest_level():
     assert coded_high > coded_low + 5.0
 
 
-def test_results_name_both_models_and_every_level(tmp_path):
-    data = tmp_path / "train"
-    data.mkdir()
-    for i in range(10):  # the 10th is the one held out
-        Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(data / f"im{i:02d}.png")
+@pytest.fixture
+def data(tmp_path):
+    """A training folder of 10 photos: the 10th is the one held out."""
+    folder = tmp_path / "train"
+    folder.mkdir()
+    for i in range(10):
+        Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(folder / f"im{i:02d}.png")
+    return folder
+
+
+def test_results_name_both_models_and_every_level(data, tmp_path):
     extra = tmp_path / "wide.safetensors"
     save_weights(widen(tiny_context_model(), 4), extra)
     assert ceiling.main(["--data", str(data), "--out", str(tmp_path / "out"), "--weights", str(extra)]) == 0
@@ -40,11 +46,7 @@ def test_results_name_both_models_and_every_level(tmp_path):
     assert "| model 2 (" in (tmp_path / "out" / "results.md").read_text()
 
 
-def test_missing_weights_file_is_a_usage_error(tmp_path):
-    data = tmp_path / "train"
-    data.mkdir()
-    for i in range(10):
-        Image.fromarray(synthetic_photo(64, 96, seed=40 + i)).save(data / f"im{i:02d}.png")
+def test_missing_weights_file_is_a_usage_error(data, tmp_path):
     with pytest.raises(SystemExit):
         ceiling.main(["--data", str(data), "--out", str(tmp_path / "out"), "--weights", str(tmp_path / "none")])
 

@@ -61,10 +61,10 @@ def build_model(options: TrainOptions, stored: dict | None = None) -> Hyperprior
     if options.model not in ("hyperprior", "context"):
         raise ValueError(f"model must be 'hyperprior' or 'context', got {options.model!r}")
     n, m = (int(stored["n"]), int(stored["m"])) if stored else (options.n, options.m)
-    if options.model == "context":
-        if stored and stored.get("kind") == "context":
-            return ContextModel(ContextModelConfig.from_dict(stored))
-        return ContextModel(ContextModelConfig(n=n, m=m))
+    if options.model == "context":  # the levels stay this run's: fewer stored ones are extended on loading
+        slices = ({"slices": tuple(stored["slices"]), "width": int(stored["width"])}
+                  if stored and "slices" in stored else {})
+        return ContextModel(ContextModelConfig(n=n, m=m, **slices))
     return HyperpriorModel(ModelConfig(n=n, m=m))
 
 
@@ -115,7 +115,9 @@ class Trainer:
         self.log_path = self.out / "train_log.jsonl"
 
         torch.manual_seed(options.seed)
-        self.model = build_model(options, self._stored_config())
+        checkpoint = (torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+                      if options.resume and self.checkpoint_path.exists() else None)
+        self.model = build_model(options, self._stored_config(checkpoint))
         self.step = 0
         self.elapsed = 0.0  # training seconds accumulated over all runs
         self.cpu_seconds = 0.0  # CPU seconds of this model's training steps (fair across pauses and busy cores)
@@ -124,7 +126,7 @@ class Trainer:
         for p in self.ema.parameters():
             p.requires_grad_(False)
         self.optimizer = build_optimizer(self.model, options.lr, options.context_lr_scale)
-        self._restore()
+        self._restore(checkpoint)
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
         )
@@ -150,17 +152,17 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
         tqdm.write(json.dumps(record))
 
-    def _stored_config(self) -> dict | None:
+    def _stored_config(self, checkpoint: dict | None) -> dict | None:
         """The architecture of what this run continues: the checkpoint's, else the --init-weights file's."""
-        if self.opt.resume and self.checkpoint_path.exists():
-            return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False).get("config")
+        if checkpoint is not None:
+            return checkpoint.get("config")
         if self.opt.init_weights:
             return json.loads(read_metadata(self.opt.init_weights)["config"])
         return None
 
-    def _restore(self) -> None:
-        if self.opt.resume and self.checkpoint_path.exists():
-            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+    def _restore(self, checkpoint: dict | None) -> None:
+        if checkpoint is not None:
+            state = checkpoint
             lambdas = self.model.config.lambdas
             if state["model"]["lambdas"].numel() != len(lambdas):
                 state = extend_checkpoint(state, lambdas)
