@@ -142,7 +142,7 @@ def test_ddp_smoke(image_folder, tmp_path):
     torchrun = shutil.which("torchrun") or os.path.join(os.path.dirname(sys.executable), "torchrun")
     result = subprocess.run(
         [torchrun, "--nproc_per_node=2", "--master_port=29533", "-m", "aecodec", "train", "--data", str(image_folder),
-         "--out", str(tmp_path / "ddp"), "--steps", "1000", "--minutes", "0.0005", "--patch", "64", "--batch", "2",
+         "--out", str(tmp_path / "ddp"), "--steps", "1000", "--minutes", "0.0005", "--patch", "64", "--batch", "8",
          "--channels", "16", "--latent-channels", "24",
          "--precision", "fp32", "--holdout-every", "0", "--no-compile"],
         capture_output=True, text=True, timeout=300,
@@ -152,6 +152,12 @@ def test_ddp_smoke(image_folder, tmp_path):
     assert log[0]["world"] == 2
     assert log[-1]["event"] == "stopped" and log[-1]["step"] == 20  # both processes stopped at the same step
     assert (tmp_path / "ddp" / "weights.safetensors").exists()
+    # The run's training clock counts both processes: about twice one process's CPU time for the same 20 steps
+    # of the same per-process batch (CPU time, so a busy machine moves both alike).
+    Trainer(options(image_folder, tmp_path / "single", 20, batch=8)).run()
+    single = [json.loads(line) for line in (tmp_path / "single" / "train_log.jsonl").read_text().splitlines()]
+    assert single[-1]["step"] == 20
+    assert log[-1]["cpu_s"] > 1.6 * single[-1]["cpu_s"], (log[-1], single[-1])
 
 
 def test_compiled_training_step(image_folder, tmp_path):

@@ -306,7 +306,8 @@ class Trainer:
             self.update_ema()
             self.step += 1
             self.elapsed += time.time() - started
-            self.cpu_seconds += time.process_time() - cpu_started
+            # Data-parallel ranks each do one rank's share of the same step: the run's CPU time is world times this one's.
+            self.cpu_seconds += (time.process_time() - cpu_started) * self.world
             for k, v in terms.items():
                 value = float(v.detach())
                 running[k] = 0.98 * running.get(k, value) + 0.02 * value
