@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,11 @@ TINY_MODEL = TEST_DATA / "tiny_model.safetensors"
 # test_packaging.py against the built wheel (a pytest `pythonpath` setting would put the checkout first).
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
+
+
+def training_log(run: Path) -> list[dict]:
+    """The records of a training run's train_log.jsonl."""
+    return [json.loads(line) for line in (Path(run) / "train_log.jsonl").read_text().splitlines()]
 
 
 def synthetic_photo(height: int, width: int, seed: int = 0) -> np.ndarray:

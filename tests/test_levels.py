@@ -1,6 +1,5 @@
 """Growing a model's quality range: old levels unchanged, new ones below, checkpoints resume."""
 
-import json
 
 import pytest
 import torch
@@ -10,7 +9,7 @@ from aecodec.nn.model import DEFAULT_LAMBDAS, HyperpriorModel, ModelConfig
 from aecodec.training.levels import extend_checkpoint, extend_state, prepended_count
 from aecodec.training.options import TrainOptions
 from aecodec.training.trainer import Trainer, build_optimizer
-from conftest import synthetic_photo
+from conftest import synthetic_photo, training_log
 
 OLD_LAMBDAS = DEFAULT_LAMBDAS[2:]
 
@@ -75,6 +74,6 @@ def test_training_resumes_a_checkpoint_with_fewer_levels(tmp_path):
                            threads=1, holdout_every=0, compile=False, resume=True)
     trainer = Trainer(options)
     trainer.run()
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(out)
     assert [r["event"] for r in log][:2] == ["levels extended", "resumed"]
     assert trainer.step == 7 and trainer.model.num_levels == len(DEFAULT_LAMBDAS)

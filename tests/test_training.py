@@ -1,6 +1,5 @@
 """Training: a few real steps, exact resume, periodic evaluation, and a 2-process DDP smoke test."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from aecodec.releases import encoder_weights
 from aecodec.training.data import PatchSampler, split_holdout, step_batches
 from aecodec.training.options import TrainOptions
 from aecodec.training.trainer import Trainer
-from conftest import synthetic_photo
+from conftest import synthetic_photo, training_log
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def test_resume_is_exact(image_folder, tmp_path):
     split = load_file(tmp_path / "split" / "weights.safetensors")
     for name in straight:
         torch.testing.assert_close(split[name], straight[name], rtol=0, atol=0)
-    log = [json.loads(line) for line in (tmp_path / "split" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "split")
     assert any(r.get("event") == "resumed" for r in log) and log[-1]["step"] == 4
 
 
@@ -116,21 +115,21 @@ def test_training_lowers_the_loss_and_evaluates(image_folder, tmp_path):
     trainer.run()
     after = _objective(trainer, image_folder)
     assert after < 0.8 * before, (before, after)
-    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "run")
     evaluation = [r for r in log if r.get("event") == "eval"][-1]["rd"]
     assert len(evaluation) == 4 and all(r["bpp"] > 0 and r["psnr"] > 5 for r in evaluation)
 
 
 def test_ste_rate_proxy_trains_and_is_logged(image_folder, tmp_path):
     Trainer(options(image_folder, tmp_path / "ste", 6, lr=1e-3, rate_proxy="ste")).run()
-    log = [json.loads(line) for line in (tmp_path / "ste" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "ste")
     assert log[0]["options"]["rate_proxy"] == "ste"
     assert log[-1]["step"] == 6 and (tmp_path / "ste" / "weights.safetensors").exists()
 
 
 def test_time_limit_stops_the_run(image_folder, tmp_path):
     Trainer(options(image_folder, tmp_path / "timed", 10_000, minutes=0.0005)).run()
-    log = [json.loads(line) for line in (tmp_path / "timed" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "timed")
     assert log[-1]["event"] == "stopped" and "time limit" in log[-1]["reason"]
     assert 1 <= log[-1]["step"] < 10_000
     assert (tmp_path / "timed" / "weights.safetensors").exists()
@@ -148,14 +147,14 @@ def test_ddp_smoke(image_folder, tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    log = [json.loads(line) for line in (tmp_path / "ddp" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "ddp")
     assert log[0]["world"] == 2
     assert log[-1]["event"] == "stopped" and log[-1]["step"] == 20  # both processes stopped at the same step
     assert (tmp_path / "ddp" / "weights.safetensors").exists()
     # The run's training clock counts both processes: about twice one process's CPU time for the same 20 steps
     # of the same per-process batch (CPU time, so a busy machine moves both alike).
     Trainer(options(image_folder, tmp_path / "single", 20, batch=8)).run()
-    single = [json.loads(line) for line in (tmp_path / "single" / "train_log.jsonl").read_text().splitlines()]
+    single = training_log(tmp_path / "single")
     assert single[-1]["step"] == 20
     assert log[-1]["cpu_s"] > 1.6 * single[-1]["cpu_s"], (log[-1], single[-1])
 
@@ -186,7 +185,7 @@ def test_context_stage_trains_only_the_context_on_rate(image_folder, tmp_path):
     changed = {k for k, v in after_state.items() if not torch.equal(v, before_state[k])}
     assert changed and all(k.startswith("contexts.") for k in changed), sorted(changed)
     assert _latent_bits(trainer.model, x, level) < 0.995 * before_bits
-    log = [json.loads(line) for line in (tmp_path / "ctx" / "train_log.jsonl").read_text().splitlines()]
+    log = training_log(tmp_path / "ctx")
     assert [r for r in log if r.get("event") == "start"][0]["options"]["stage"] == "context"
 
 

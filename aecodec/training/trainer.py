@@ -160,9 +160,9 @@ class Trainer:
             return json.loads(read_metadata(self.opt.init_weights)["config"])
         return None
 
-    def _restore(self, checkpoint: dict | None) -> None:
-        if checkpoint is not None:
-            state = checkpoint
+    def _restore(self, state: dict | None) -> None:
+        """Continues the checkpoint ``state`` (--resume), else starts from --init-weights, if given."""
+        if state is not None:
             lambdas = self.model.config.lambdas
             if state["model"]["lambdas"].numel() != len(lambdas):
                 state = extend_checkpoint(state, lambdas)
