@@ -16,6 +16,7 @@ from aecodec.errors import (  # noqa: E402
     ChecksumError,
     CorruptStreamError,
     ImageTooLargeError,
+    InvalidArgumentError,
     ModelMismatchError,
     ResourceError,
     TruncatedStreamError,
@@ -42,6 +43,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "encode", "decode", "info", "Codec", "ImageInfo", "AecodecError", "ChecksumError", "CorruptStreamError",
-    "ImageTooLargeError", "ModelMismatchError", "ResourceError", "TruncatedStreamError", "UnsupportedFormatError",
+    "ImageTooLargeError", "InvalidArgumentError", "ModelMismatchError", "ResourceError", "TruncatedStreamError", "UnsupportedFormatError",
     "UnsupportedImageError", "MAX_IMAGE_PIXELS", "__version__",
 ]

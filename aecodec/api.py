@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -12,11 +13,11 @@ from PIL import Image
 from aecodec import container, models, refine, releases
 from aecodec.coding import CodedLatents, LatentCoder
 from aecodec.container import stored_quality
-from aecodec.errors import AecodecError, ModelMismatchError, UnsupportedImageError
+from aecodec.errors import InvalidArgumentError, ModelMismatchError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
 from aecodec.loading import load_coder
-from aecodec.runtime import timed_call, torch_threads
+from aecodec.runtime import PRECISIONS, timed_call, torch_threads
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
 TARGET_TOLERANCE = 1.05  # a target_bpp search accepts files up to 5% above the target
@@ -52,17 +53,32 @@ class Codec:
 
     "auto" precision is chosen again on each worker's CPU; give it explicitly for the same bytes on
     clusters that mix CPUs with and without AMX.
+
+    Invalid arguments raise ``InvalidArgumentError`` (also a ValueError) here, not at the first call; an
+    unknown model id or a weights file that cannot be loaded ``ModelMismatchError``.
     """
 
     def __init__(self, model_id: int = models.DEFAULT_MODEL_ID, *, weights: str | Path | None = None,
                  threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
-        self.model_id = model_id
+        self.model_id = models.check_model_id(model_id)
+        if precision not in PRECISIONS:
+            raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if max_pixels is not None and max_pixels != -1:
+            max_pixels = _check_int("max_pixels", max_pixels, 1)
+        self.threads = threads
         self._weights = str(weights) if weights else None
         self._precision = precision
-        self.engine: LatentCoder = load_coder(model_id, self._weights, precision)  # shared: holds no call state
-        self.threads = threads
+        self.engine: LatentCoder = load_coder(self.model_id, self._weights, precision)  # shared: no call state
         self._max_pixels = max_pixels
         self.last_timings: dict[str, float] = {}
+
+    @property
+    def threads(self) -> int | None:
+        return self._threads
+
+    @threads.setter
+    def threads(self, threads: int | None) -> None:
+        self._threads = None if threads is None else _check_int("threads", threads, 1)
 
     def __getstate__(self) -> dict:
         return {"model_id": self.model_id, "weights": self._weights, "threads": self.threads,
@@ -83,12 +99,15 @@ class Codec:
     # ----- encoding -------------------------------------------------------------------------
 
     def encode(self, image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0,
-               strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
+               strip: bool | Iterable[str] | None = False,
+               metadata: Mapping[str, bytes | str | None] | None = None) -> bytes:
         """Compresses ``image`` to .aec bytes; the arguments are those of ``aecodec.encode``."""
-        effort = refine.check_effort(effort)
+        effort = _check_int("effort", effort, 0, refine.MAX_EFFORT)
         if target_bpp is not None:
             target_bpp = _check_target_bpp(target_bpp)
-        planar = to_planar(image)
+        else:
+            quality = _check_quality(quality)
+        planar = to_planar(image, self.max_pixels)
         _apply_metadata_options(planar, strip, metadata)
         container.check_dimensions(planar.width, planar.height, self.max_pixels)
         steps, hyper_steps = refine.STEPS_OF_EFFORT[effort], refine.HYPER_STEPS_OF_EFFORT[effort]
@@ -103,7 +122,7 @@ class Codec:
                     data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
                                                                              steps), quality, hyper_steps, rd_rounding)
             else:
-                quality = stored_quality(_check_quality(quality))
+                quality = stored_quality(quality)
                 data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
                                                                          steps), quality, hyper_steps, rd_rounding)
         self.last_timings = timings.as_dict()
@@ -196,14 +215,27 @@ class Codec:
         return engine
 
 
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    """``value`` as an int within [low, high]; InvalidArgumentError for anything else, bools included."""
+    wanted = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(f"{name} must be {wanted}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise InvalidArgumentError(f"{name} must be {wanted}, got {value}")
+    return int(value)
+
+
 def _check_target_bpp(target_bpp: float) -> float:
     """The target rate as a float: finite and > 0 (NaN once coded silently at quality 1)."""
     try:
         bpp = float(target_bpp)
     except (TypeError, ValueError):
-        raise ValueError(f"target_bpp must be a positive number, got {target_bpp!r}") from None
+        bpp = None
+    if isinstance(target_bpp, bool) or bpp is None:
+        raise InvalidArgumentError(f"target_bpp must be a positive number, got {target_bpp!r}")
     if not (math.isfinite(bpp) and bpp > 0):
-        raise ValueError(f"target_bpp must be a positive finite number of bits per pixel, got {target_bpp!r}")
+        raise InvalidArgumentError(f"target_bpp must be a positive finite number of bits per pixel, "
+                                   f"got {target_bpp!r}")
     return bpp
 
 
@@ -211,9 +243,11 @@ def _check_quality(quality: float) -> float:
     try:
         q = float(quality)
     except (TypeError, ValueError):
-        raise ValueError(f"quality must be a number in [1, 100], got {quality!r}") from None
+        q = None
+    if isinstance(quality, bool) or q is None:  # True once encoded at quality 1
+        raise InvalidArgumentError(f"quality must be a number in [1, 100], got {quality!r}")
     if not (MIN_QUALITY <= q <= MAX_QUALITY):
-        raise ValueError(f"quality must be in [1, 100], got {quality}")
+        raise InvalidArgumentError(f"quality must be in [1, 100], got {quality}")
     return q
 
 
@@ -226,30 +260,52 @@ def _codec_for(model_id: int, weights: Path | None = None) -> Codec:
     return _default_codecs[model_id, weights]
 
 
-def _apply_metadata_options(planar: PlanarImage, strip: bool | Iterable[str],
-                            metadata: Mapping[str, bytes | None] | None) -> None:
+def _apply_metadata_options(planar: PlanarImage, strip: bool | Iterable[str] | None,
+                            metadata: Mapping[str, bytes | str | None] | None) -> None:
     kinds = tuple(METADATA_KINDS)
-    if isinstance(strip, bool):
+    if strip is None or isinstance(strip, bool):
         strip = kinds if strip else ()
     elif isinstance(strip, str):
         strip = (strip,)
-    for kind in (*strip, *(metadata or {})):
+    elif isinstance(strip, Iterable):
+        strip = tuple(strip)
+    else:
+        raise InvalidArgumentError(f"strip must be True, False or an iterable of metadata kinds "
+                                   f"({', '.join(kinds)}), got {strip!r}")
+    if metadata is None:
+        metadata = {}
+    elif not isinstance(metadata, Mapping):
+        raise InvalidArgumentError(f"metadata must be a mapping of metadata kinds to bytes, got {metadata!r}")
+    for kind in (*strip, *metadata):
         if kind not in kinds:
-            raise ValueError(f"unknown metadata kind {kind!r}: expected one of {', '.join(kinds)}")
+            raise InvalidArgumentError(f"unknown metadata kind {kind!r}: expected one of {', '.join(kinds)}")
     planar.strip(strip)
-    for kind, value in (metadata or {}).items():
+    for kind, value in metadata.items():
+        if kind == "xmp" and isinstance(value, str):  # Pillow gives PNG XMP as str
+            value = value.encode("utf-8")
+        elif kind == "exif" and isinstance(value, Image.Exif):
+            value = value.tobytes() if len(value) else None
+        if value is not None:
+            try:
+                value = bytes(memoryview(value))
+            except TypeError:
+                accepted = {"exif": "bytes or a PIL.Image.Exif", "icc": "bytes", "xmp": "bytes or str"}[kind]
+                raise InvalidArgumentError(f"metadata[{kind!r}] must be {accepted} (or None to drop it), "
+                                           f"got {type(value).__name__}") from None
         if not value:  # None (or empty) drops the kind
             planar.strip((kind,))
         elif kind == "exif":
             planar.exif = bare_exif(value)
             if planar.exif is None:
-                raise ValueError("exif must be EXIF data: a TIFF structure, optionally after b'Exif\\0\\0'")
+                raise InvalidArgumentError("exif must be EXIF data: a TIFF structure, optionally after "
+                                           "b'Exif\\0\\0'")
         else:
-            setattr(planar, "icc_profile" if kind == "icc" else kind, bytes(value))
+            setattr(planar, "icc_profile" if kind == "icc" else kind, value)
 
 
 def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, effort: int = 0,
-           strip: bool | Iterable[str] = False, metadata: Mapping[str, bytes | None] | None = None) -> bytes:
+           strip: bool | Iterable[str] | None = False,
+           metadata: Mapping[str, bytes | str | None] | None = None) -> bytes:
     """Compresses an image to .aec bytes with the default model.
 
     image: a PIL image; an HxW or HxWxC (C in 1..4) uint8 numpy array; the bytes of an image file that
@@ -262,12 +318,13 @@ def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, eff
         BD-rate against effort 0 on held-out photos, model 1, at ~20x the encode time; see ``aecodec.refine``).
         Decoding is unaffected.
     strip: True drops all metadata; or an iterable of the kinds to drop among "exif", "icc" and "xmp".
-        By default the image's ICC profile, EXIF (orientation removed) and XMP are kept.
-    metadata: replaces the image's own metadata per kind, e.g. ``{"exif": b"Exif\\0\\0II*..."}``;
-        a value of None drops that kind.
+        By default (False or None) the image's ICC profile, EXIF (orientation removed) and XMP are kept.
+    metadata: replaces the image's own metadata per kind, e.g. ``{"exif": b"Exif\\0\\0II*..."}``
+        (bytes; XMP may also be a str, stored as UTF-8); a value of None drops that kind.
 
     Returns the .aec file as bytes. Raises ``UnsupportedImageError`` for unreadable or unsupported
-    images and ``ValueError`` for invalid arguments.
+    images and ``InvalidArgumentError`` (an ``AecodecError`` and a ``ValueError``) for invalid arguments,
+    bools included where a number is expected.
     """
     return _codec_for(models.DEFAULT_MODEL_ID).encode(image, quality, target_bpp=target_bpp, effort=effort,
                                                       strip=strip, metadata=metadata)
@@ -282,7 +339,8 @@ def decode(data) -> Image.Image:
     Returns a PIL image of the stored mode (RGB, L, RGBA or LA) whose ``info`` holds the kept metadata
     under Pillow's keys ("icc_profile", "exif", "xmp"), ready for ``image.save(..., **params)``. Damaged
     files raise ``CorruptStreamError`` (also an ``OSError``), files of an unknown model or other weights
-    ``ModelMismatchError``, oversized ones ``ImageTooLargeError``.
+    ``ModelMismatchError``, oversized ones ``ImageTooLargeError``; ``data`` of another type, or a file
+    opened in text mode, TypeError.
     """
     data = read_bytes(data)
     header = container.parse_header(data, max_image_pixels())

@@ -49,21 +49,20 @@ def worker_precision() -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def worker_codec(threads: int, precision: str, model_id: int):
+def worker_codec(threads: int, precision: str, model_id: int, max_pixels: int | None):
     """The worker process's codec for these settings: the model is loaded on first use, then reused."""
     from aecodec.api import Codec
 
-    return Codec(model_id, threads=threads, precision=precision)
+    return Codec(model_id, threads=threads, precision=precision, max_pixels=max_pixels)
 
 
 def process_on_worker(source: Path, target: Path, *, work, args: argparse.Namespace, threads: int,
-                      precision: str) -> tuple[bool, str]:
+                      precision: str) -> tuple[bool, str, list[str]]:
     """One file on a worker: ``cli.process_file`` with the worker's codec."""
-    from aecodec.cli import process_file
+    from aecodec.cli import encoding_model, pixel_limit, process_file
 
-    from aecodec.cli import encoding_model
-
-    return process_file(work, worker_codec(threads, precision, encoding_model(args)), source, target, args)
+    codec = worker_codec(threads, precision, encoding_model(args), pixel_limit(args))
+    return process_file(work, codec, source, target, args)
 
 
 def ignore_interrupts(worker=None) -> None:
@@ -173,12 +172,12 @@ def _client(distributed, args: argparse.Namespace, interrupts: _Interrupts):
         yield client
 
 
-def _outcome(future, source: Path) -> tuple[bool, str]:
+def _outcome(future, source: Path) -> tuple[bool, str, list[str]]:
     try:
         return future.result()
     except Exception as exc:  # the task itself failed: a worker died on this file, or a worker lacks aecodec
         first_line = (str(exc).strip().splitlines() or [""])[0]
-        return False, f"{source}: {type(exc).__name__}: {first_line}"
+        return False, f"{source}: {type(exc).__name__}: {first_line}", []
 
 
 def run_on_dask(work, sources: list[Path], targets: list[Path], args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """The ``aecodec`` command line, in the habits of cjpeg/cwebp.
 
 encode/decode/info work on files, folders (-r: with subfolders), globs and ``-`` (stdin/stdout), write
-atomically with the umask's permissions, refuse to overwrite without --force, print a one-line summary
-per file (to stderr when stdout carries data), and report bad input as a one-line error (exit code 1).
+atomically with the umask's permissions, refuse to overwrite without --force (devices and FIFOs are
+written into, /dev/null without --force), print a one-line summary per file (to stderr when stdout carries
+data), report bad input as a one-line error (exit code 1) and warnings as one line per file.
 Ctrl-C and SIGTERM end with one line, exit 130/143, and leave no partial output behind.
 """
 
@@ -11,16 +12,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import io
 import json
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from aecodec.argtypes import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
-from aecodec.outputs import OutputExistsError, write_atomically
+from aecodec.container import DEFAULT_MAX_PIXELS
+from aecodec.outputs import OutputError, write_output
 
 STDIO = "-"  # as an input: read stdin; as an output: write stdout
 LOSSY_OUTPUT_FORMATS = {"JPEG", "WEBP", "AVIF", "HEIF"}  # Pillow formats that take quality=
@@ -97,7 +102,12 @@ def plan_outputs(sources: list[tuple[Path, Path | None]], args: argparse.Namespa
 
 
 def _read_input(source: Path) -> bytes:
-    return sys.stdin.buffer.read() if str(source) == STDIO else source.read_bytes()
+    if str(source) == STDIO:
+        return sys.stdin.buffer.read()
+    try:
+        return source.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{source}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _write_output(target: Path, data: bytes, force: bool) -> None:
@@ -105,7 +115,45 @@ def _write_output(target: Path, data: bytes, force: bool) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        write_atomically(target, data, force)
+        write_output(target, data, force)
+
+
+def pixel_limit(args: argparse.Namespace) -> int | None:
+    """The --max-pixels limit (None: no limit)."""
+    return args.max_pixels or None
+
+
+def check_pixels(source: Path, width: int, height: int, limit: int | None) -> None:
+    """Refuses an image of more than ``limit`` pixels, naming the option that allows it."""
+    if limit is not None and width * height > limit:
+        raise CliError(f"{source}: {width}x{height} image ({width * height} pixels) is above the limit of {limit} "
+                       f"pixels; pass --max-pixels {width * height} (or 0: no limit) if the file is trusted")
+
+
+def check_image_header(source: Path, data: bytes, limit: int | None) -> None:
+    """Applies ``check_pixels`` to the size in an image file's header, before its pixels are decoded (Pillow
+    reads only the header on open). Data Pillow cannot open passes: encoding reports it."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+    except (OSError, ValueError, SyntaxError):
+        return
+    check_pixels(source, width, height, limit)
+
+
+@contextlib.contextmanager
+def pillow_limit_off():
+    """Pillow's own decompression-bomb check off (a warning, and an error at twice its limit): the CLI checks
+    the header against --max-pixels instead."""
+    from PIL import Image
+
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def _human_size(size: int) -> str:
@@ -124,9 +172,12 @@ def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> 
 
     started = time.perf_counter()
     strip = METADATA_KINDS if args.strip else [k for k in METADATA_KINDS if getattr(args, f"strip_{k}")]
-    with _refinement_progress(source, args):
-        data = codec.encode(_read_input(source), quality=args.quality, target_bpp=args.bpp, effort=args.effort,
-                            strip=strip)
+    encoded_image = _read_input(source)
+    with pillow_limit_off():
+        check_image_header(source, encoded_image, pixel_limit(args))
+        with _refinement_progress(source, args):
+            data = codec.encode(encoded_image, quality=args.quality, target_bpp=args.bpp, effort=args.effort,
+                                strip=strip)
     _write_output(target, data, args.force)
     header = info(data)
     kept = f", kept {'+'.join(header.metadata)}" if header.metadata else ""
@@ -153,12 +204,19 @@ def _refinement_progress(source: Path, args: argparse.Namespace):
 
 def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
     """Decodes one .aec file (or stdin) to one image file (or stdout); returns the summary line."""
-    import io
-
+    from aecodec.container import parse_header
+    from aecodec.errors import AecodecError
     from aecodec.imageio import save_params
 
     started = time.perf_counter()
-    image = codec.decode(_read_input(source))
+    data = _read_input(source)
+    try:
+        header = parse_header(data, None)
+    except AecodecError:
+        pass  # decoding says what is wrong
+    else:
+        check_pixels(source, header.width, header.height, pixel_limit(args))
+    image = codec.decode(data)
     fmt = _format_for(target, args.format)
     params = save_params(image, fmt)
     if fmt in LOSSY_OUTPUT_FORMATS:
@@ -171,6 +229,21 @@ def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> 
     _write_output(target, buffer.getvalue(), args.force)
     return (f"{source} -> {target}: {image.width}x{image.height} {image.mode}, "
             f"{time.perf_counter() - started:.2f} s{_timings(codec, args)}")
+
+
+def format_conflict(args: argparse.Namespace) -> str | None:
+    """How --format contradicts the extension of an explicit -o file, if it does."""
+    if not args.format or not args.output or args.output == STDIO or _names_folder(args.output):
+        return None
+    from PIL import Image
+
+    Image.init()
+    named = Image.EXTENSION.get(Path(args.output).suffix.lower())
+    requested = Image.EXTENSION.get("." + args.format.lower().lstrip("."))
+    if named and requested and named != requested:
+        return (f"argument --format: {args.format} ({requested}) contradicts the extension of -o {args.output} "
+                f"({named}); drop --format or rename the output")
+    return None
 
 
 def _format_for(target: Path, requested: str | None) -> str:
@@ -208,7 +281,7 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
             return run_on_dask(work, [s for s, _ in sources], targets, args)
         from aecodec.api import Codec  # torch and the model: only where the files are coded
 
-        codec = Codec(encoding_model(args), threads=args.threads)
+        codec = Codec(encoding_model(args), threads=args.threads, max_pixels=pixel_limit(args))
     except (CliError, AecodecError, OSError) as exc:
         return _fail(exc)
     to_stderr = any(str(t) == STDIO for t in targets)  # stdout carries data: summaries go to stderr
@@ -221,14 +294,19 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
     return 1 if failures else 0
 
 
-def process_file(work, codec, source: Path, target: Path, args: argparse.Namespace) -> tuple[bool, str]:
-    """Runs ``work`` (encode or decode one file): (True, its summary line) or (False, its one-line error)."""
+def process_file(work, codec, source: Path, target: Path,
+                 args: argparse.Namespace) -> tuple[bool, str, list[str]]:
+    """Runs ``work`` (encode or decode one file): (True, its summary line) or (False, its one-line error),
+    and the warnings it raised, one line each, naming the file."""
     from aecodec.errors import AecodecError
 
-    try:
-        return True, work(codec, source, target, args)
-    except (CliError, AecodecError, OSError, ValueError) as exc:
-        return False, str(exc) if isinstance(exc, (CliError, OutputExistsError)) else f"{source}: {exc}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every file's warnings, not only the first file's
+        try:
+            ok, line = True, work(codec, source, target, args)
+        except (CliError, AecodecError, OSError, ValueError) as exc:
+            ok, line = False, str(exc) if isinstance(exc, (CliError, OutputError)) else f"{source}: {exc}"
+    return ok, line, list(dict.fromkeys(f"{source}: {w.message}" for w in caught))
 
 
 def progress_bar(total: int, quiet: bool = False):
@@ -239,11 +317,14 @@ def progress_bar(total: int, quiet: bool = False):
     return tqdm(total=total, disable=quiet or total < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr)
 
 
-def report(ok: bool, line: str, quiet: bool = False, to_stderr: bool = False) -> bool:
-    """Prints one file's summary line (nowhere with ``quiet``, on stderr with ``to_stderr``: when stdout
-    carries data), or its error; returns ``ok``."""
+def report(ok: bool, line: str, warned: Sequence[str] = (), quiet: bool = False, to_stderr: bool = False) -> bool:
+    """Prints one file's warnings (on stderr) and summary line (on stderr with ``to_stderr``: when stdout
+    carries data), neither with ``quiet``, or its error; returns ``ok``."""
     from tqdm import tqdm
 
+    if not quiet:
+        for warning in warned:
+            tqdm.write(f"aecodec: warning: {warning}", file=sys.stderr)
     if ok:
         if not quiet:
             tqdm.write(line, file=sys.stderr if to_stderr else sys.stdout)
@@ -257,6 +338,19 @@ def _fail(message) -> int:
     return 1
 
 
+@contextlib.contextmanager
+def one_line_warnings(quiet: bool = False):
+    """Warnings raised outside a file's processing (the demo, loading the model) as one line each on stderr,
+    none with ``quiet``, instead of Python's format with a source line."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not quiet:
+            print(f"aecodec: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def _run_info(args: argparse.Namespace) -> int:
     """One line (or one JSON object) per file; reads header, section table and checksum, never torch."""
     from aecodec.errors import AecodecError
@@ -264,6 +358,8 @@ def _run_info(args: argparse.Namespace) -> int:
 
     try:
         sources = expand_inputs(args.inputs, {".aec"}, args.recursive)
+        if not sources:
+            raise CliError("no input files")
     except CliError as exc:
         return _fail(exc)
     status = 0
@@ -301,16 +397,15 @@ def _run_bench(argv: list[str]) -> int:
 def encoding_model(args: argparse.Namespace) -> int:
     """The model id an encode command asked for (the default model otherwise, and for decoding)."""
     from aecodec.errors import AecodecError
-    from aecodec.models import DEFAULT_MODEL_ID, entry
+    from aecodec.models import DEFAULT_MODEL_ID, check_model_id
 
     model = getattr(args, "model", None)
     if model is None:
         return DEFAULT_MODEL_ID
     try:
-        entry(model)
+        return check_model_id(model)
     except AecodecError as exc:
         raise CliError(str(exc)) from None
-    return model
 
 
 def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
@@ -340,7 +435,12 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
         where.add_argument("-o", "--output",
                            help="output file (one input), - for stdout, or an existing folder or DIR/")
         where.add_argument("-d", "--dir", help="output folder (subfolders of folder inputs are kept)")
-        p.add_argument("--force", action="store_true", help="overwrite existing files")
+        p.add_argument("--force", action="store_true",
+                       help="overwrite existing files (devices and FIFOs are written into, not replaced; "
+                            "/dev/null needs no --force)")
+        p.add_argument("--max-pixels", type=NON_NEGATIVE_INT, default=DEFAULT_MAX_PIXELS, metavar="N",
+                       help=f"refuse images of more than N pixels, read from the header before any decoding "
+                            f"(decompression bombs; default {DEFAULT_MAX_PIXELS}, as Pillow; 0: no limit)")
         p.add_argument("--threads", type=POSITIVE_INT, default=None,
                        help="threads (default: all cores; 1 per worker with --jobs/--scheduler)")
         dask = p.add_mutually_exclusive_group()
@@ -471,21 +571,28 @@ def _raise_terminated(signum, frame) -> None:
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:  # everything after it, --help included, belongs to the benchmark
         return _run_bench(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "encode":
         from aecodec.imageio import readable_suffixes
 
-        return _run_files(args, readable_suffixes(), ".aec", _encode_one)
+        with one_line_warnings(args.quiet):
+            return _run_files(args, readable_suffixes(), ".aec", _encode_one)
     if args.command == "decode":
-        return _run_files(args, {".aec"}, "." + (args.format or "png").lower().lstrip("."), _decode_one)
+        if conflict := format_conflict(args):
+            parser.error(conflict)
+        with one_line_warnings(args.quiet):
+            return _run_files(args, {".aec"}, "." + (args.format or "png").lower().lstrip("."), _decode_one)
     if args.command == "info":
         return _run_info(args)
     if args.command == "demo":
         from aecodec.demo import run
+        from aecodec.errors import AecodecError
 
         try:
-            return run(args.image, args.quality)
-        except (FileNotFoundError, ValueError) as exc:
+            with one_line_warnings():
+                return run(args.image, args.quality)
+        except (AecodecError, OSError, ValueError) as exc:
             return _fail(exc)
     if args.command == "train":
         return _run_train(args)

@@ -26,11 +26,19 @@ class UnsupportedFormatError(AecodecError, ValueError, OSError):
 
 
 class ModelMismatchError(AecodecError):
-    """The file was made with a model (id or weights) other than the one available for decoding."""
+    """A model or weights this aecodec cannot use: a file's (or a requested) model id it does not know,
+    weights it does not hold, or a weights file it cannot read."""
 
 
 class ImageTooLargeError(AecodecError, ValueError):
     """Dimensions exceed the configured decompression-bomb limit."""
+
+
+class InvalidArgumentError(AecodecError, ValueError):
+    """An API argument (quality, effort, threads, strip, ...) of the wrong type or out of range.
+
+    Also a ValueError, what the API raised for invalid arguments before this class existed.
+    """
 
 
 class UnsupportedImageError(AecodecError, ValueError):

@@ -24,6 +24,9 @@ def read_bytes(data) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     if hasattr(data, "read"):
+        # A text-mode file is refused before reading, which would fail to decode the binary data.
+        if isinstance(data.read(0), str):
+            raise TypeError("file objects must be opened in binary mode")
         chunk = data.read()
         if not isinstance(chunk, (bytes, bytearray)):
             raise TypeError("file objects must be opened in binary mode")
@@ -83,10 +86,11 @@ def info(data) -> ImageInfo:
     """Reads an .aec file (bytes, bytes-like, binary file or path): header, section table and checksum.
 
     Decodes nothing and needs neither the model nor torch; a damaged or truncated file raises the
-    matching ``AecodecError``.
+    matching ``AecodecError``. It allocates nothing for the pixels, so it reports images above the
+    decompression-bomb limit too (decoding them is refused).
     """
     data = read_bytes(data)
-    parsed = container.parse(data, max_image_pixels())
+    parsed = container.parse(data, max_pixels=None)
     h = parsed.header
     origin = releases.describe(h.model_id, h.fingerprint)
     return ImageInfo(

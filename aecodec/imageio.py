@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from aecodec.container import TIFF_BYTE_ORDERS
-from aecodec.errors import CorruptStreamError, UnsupportedImageError
+from aecodec.container import TIFF_BYTE_ORDERS, check_dimensions
+from aecodec.errors import AecodecError, CorruptStreamError, UnsupportedImageError
 
 
 @dataclass
@@ -54,13 +54,19 @@ def _from_array(array: np.ndarray) -> Image.Image:
     raise UnsupportedImageError(f"numpy images must be HxW or HxWxC with C in 1..4, got shape {array.shape}")
 
 
-def _open_file(source, name: str) -> Image.Image:
-    """Opens and loads an encoded image from a path or a binary file object."""
+def _open_file(source, name: str, max_pixels: int | None = None) -> Image.Image:
+    """Opens and loads an encoded image from a path or a binary file object, refusing it from its header's
+    size, before its pixels are decoded, when it has more than ``max_pixels`` (None: no limit here)."""
     try:
-        with Image.open(source) as im:
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit, which is aecodec's default one: the check below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(source)
+        with im:
+            check_dimensions(im.width, im.height, max_pixels)
             im.load()
             return im
-    except FileNotFoundError:
+    except (FileNotFoundError, AecodecError):
         raise
     except Image.UnidentifiedImageError as exc:  # its message holds the repr of Pillow's file object
         raise UnsupportedImageError(f"cannot read image {name}: not an image format this Pillow can open") from exc
@@ -126,33 +132,56 @@ def _normalize_mode(im: Image.Image) -> Image.Image:
         return Image.fromarray(np.clip(array >> shift, 0, 255).astype(np.uint8), "L")
     elif im.mode == "1":
         target = "L"
-    elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV", "F"):
-        target = "RGB" if im.mode != "F" else "L"
+    elif im.mode == "F":
+        low, high = im.getextrema()
+        warnings.warn(f"mode F is converted to 8-bit L by rounding and clipping to 0-255 (its values span "
+                      f"{low:g} to {high:g})", stacklevel=4)
+        return im.convert("L")
+    elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        target = "RGB"
     else:
         raise UnsupportedImageError(f"image mode {im.mode} is not supported")
     warnings.warn(f"mode {im.mode} is converted to {target} for encoding", stacklevel=4)
     return im.convert(target)
 
 
-def to_planar(image) -> PlanarImage:
+def _icc_colour_space(profile: bytes) -> str | None:
+    """The data colour space an ICC profile's header names ("RGB", "GRAY", "CMYK", ...), or None when the
+    header is not an ICC one (such a profile is carried as it is)."""
+    if len(profile) < 128 or profile[36:40] != b"acsp":
+        return None
+    return profile[16:20].decode("ascii", "replace").strip() or None
+
+
+def to_planar(image, max_pixels: int | None = None) -> PlanarImage:
     """Accepts a PIL image, an HxW/HxWxC uint8 array, the bytes of an image file (bytes or bytes-like),
-    a binary file object or a path; applies EXIF orientation and keeps ICC, EXIF and XMP metadata."""
+    a binary file object or a path; applies EXIF orientation and keeps ICC, EXIF and XMP metadata (an
+    ICC profile not where it names another colour space than the stored pixels', as a CMYK image's does).
+
+    Encoded images with more than ``max_pixels`` are refused from their header, before decoding."""
     if isinstance(image, (str, os.PathLike)):
-        im = _open_file(Path(image), str(image))
+        im = _open_file(Path(image), str(image), max_pixels)
     elif isinstance(image, np.ndarray):
         im = _from_array(image)
     elif isinstance(image, Image.Image):
         im = image
     elif isinstance(image, (bytes, bytearray, memoryview)):
-        im = _open_file(io.BytesIO(image), "from bytes")
+        im = _open_file(io.BytesIO(image), "from bytes", max_pixels)
     elif hasattr(image, "read"):
-        im = _open_file(image, getattr(image, "name", "from a file object"))
+        if isinstance(image.read(0), str):
+            raise UnsupportedImageError("file objects must be opened in binary mode")
+        im = _open_file(image, getattr(image, "name", "from a file object"), max_pixels)
     else:
         raise UnsupportedImageError(f"cannot encode an object of type {type(image).__name__}")
     icc = im.info.get("icc_profile") or None
     im = ImageOps.exif_transpose(im) or im  # drops the orientation from the EXIF and XMP it keeps
     exif, xmp = _exif_of(im), _xmp_of(im)
     im = _normalize_mode(im)
+    space = _icc_colour_space(icc) if icc else None
+    if space is not None and space != ("GRAY" if im.mode in ("L", "LA") else "RGB"):
+        warnings.warn(f"the ICC profile is for {space} data, not the {im.mode} pixels stored, and is not kept",
+                      stacklevel=3)
+        icc = None
     if im.width < 1 or im.height < 1:
         raise UnsupportedImageError(f"image has no pixels ({im.width}x{im.height})")
     alpha = None

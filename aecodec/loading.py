@@ -33,13 +33,20 @@ def load_coder(model_id: int = models.DEFAULT_MODEL_ID, weights_path: str | Path
 
 @functools.lru_cache(maxsize=4)
 def _load_coder(model_id: int, weights_path: str, precision: str):
+    from safetensors import SafetensorError
+
     from aecodec.nn.store import load_weights
 
     path = Path(weights_path)
     if not path.exists():
         raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
-    model, meta = load_weights(path)
-    kind = json.loads(meta["config"]).get("kind", DEFAULT_KIND)
+    try:
+        model, meta = load_weights(path)
+        kind = json.loads(meta["config"]).get("kind", DEFAULT_KIND)
+    except (SafetensorError, OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        # not safetensors, no aecodec config in its metadata, or tensors that do not fit the config
+        raise ModelMismatchError(f"{path} is not a weights file this aecodec can load "
+                                 f"({type(exc).__name__}: {exc})") from exc
     if kind not in CODER_OF_KIND:
         raise ModelMismatchError(f"{path.name} holds a model of kind {kind!r}, which this aecodec cannot code")
     module, name = CODER_OF_KIND[kind].split(":")

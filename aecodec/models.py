@@ -6,10 +6,11 @@ Each entry names a model and its development weights file; ``aecodec.releases`` 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
-from aecodec.errors import ModelMismatchError
+from aecodec.errors import InvalidArgumentError, ModelMismatchError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -34,11 +35,25 @@ REGISTRY: dict[int, ModelEntry] = {
 DEFAULT_MODEL_ID = 1
 
 
+def _known() -> str:
+    return ", ".join(f"{k} ({v.name})" for k, v in REGISTRY.items())
+
+
 def entry(model_id: int) -> ModelEntry:
-    """The registry entry of ``model_id``; ModelMismatchError if this build does not know it."""
+    """The registry entry of the model id a file names; ModelMismatchError if this build does not know it."""
     try:
         return REGISTRY[model_id]
     except KeyError:
-        known = ", ".join(f"{k} ({v.name})" for k, v in REGISTRY.items())
-        raise ModelMismatchError(f"file was made by model id {model_id}, unknown to this aecodec (knows {known})") from None
+        raise ModelMismatchError(f"file was made by model id {model_id}, unknown to this aecodec "
+                                 f"(knows {_known()})") from None
+
+
+def check_model_id(model_id) -> int:
+    """A model id asked for (not read from a file), as an int: InvalidArgumentError if it is not an
+    integer, ModelMismatchError if this build does not know it."""
+    if isinstance(model_id, bool) or not isinstance(model_id, numbers.Integral):
+        raise InvalidArgumentError(f"model ids are integers (such as {DEFAULT_MODEL_ID}), got {model_id!r}")
+    if model_id not in REGISTRY:
+        raise ModelMismatchError(f"unknown model {model_id} (this aecodec knows {_known()})")
+    return int(model_id)
 

@@ -3,7 +3,10 @@
 Shaped like Pillow's own plugins: ``_accept`` checks the magic; ``_open`` reads the header and section
 table (and the small metadata sections, for ``info``) but not the coded streams, and raises SyntaxError
 on anything invalid, which Pillow reports as ``UnidentifiedImageError``; ``load`` decodes the whole file
-into a raw tile that Pillow's machinery then unpacks, and damage found there is an ``OSError``.
+into a raw tile that Pillow's machinery then unpacks. Every error ``load`` and ``verify`` find is an
+``OSError`` (the ``AecodecError`` chained as its cause: damage, an unknown model, weights this aecodec does
+not hold), except an image above ``aecodec.MAX_IMAGE_PIXELS``, which is Pillow's
+``DecompressionBombError`` as for Pillow's own formats.
 
 ``draft()`` (and so ``thumbnail()``) cannot make decoding cheaper: the synthesis transform only produces
 the full resolution, so a thumbnail costs a full decode followed by Pillow's resize.
@@ -11,12 +14,13 @@ the full resolution, so a thumbnail costs a full decode followed by Pillow's res
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from io import BytesIO
 
 from PIL import Image, ImageFile
 
 from aecodec import container
-from aecodec.errors import AecodecError
+from aecodec.errors import AecodecError, ImageTooLargeError
 
 FORMAT_ID = "AEC"
 _INFO_KEYS = {container.ICC_PROFILE: "icc_profile", container.EXIF: "exif", container.XMP: "xmp"}
@@ -54,7 +58,8 @@ class AecImageFile(ImageFile.ImageFile):
             from aecodec.api import decode
 
             self.fp.seek(0)
-            decoded = decode(self.fp.read())
+            with _pillow_errors():
+                decoded = decode(self.fp.read())
             if self._exclusive_fp:
                 self.fp.close()
             self.fp = BytesIO(decoded.tobytes())
@@ -67,10 +72,25 @@ class AecImageFile(ImageFile.ImageFile):
         if self.fp is None:
             raise RuntimeError("verify must be called directly after open")
         self.fp.seek(0)
-        container.parse(self.fp.read(), max_pixels=None)
+        with _pillow_errors():
+            container.parse(self.fp.read(), max_pixels=None)
         if self._exclusive_fp:
             self.fp.close()
         self.fp = None
+
+
+@contextmanager
+def _pillow_errors():
+    """Raises the block's AecodecErrors as Pillow's plugins do: an OSError (as it is when it already is
+    one), or DecompressionBombError for an image above the pixel limit."""
+    try:
+        yield
+    except ImageTooLargeError as exc:
+        raise Image.DecompressionBombError(str(exc)) from exc
+    except OSError:
+        raise
+    except AecodecError as exc:
+        raise OSError(f"cannot decode AEC file: {exc}") from exc
 
 
 # save() keywords that replace the image's own metadata (None drops it), and their kinds in the API.
@@ -82,7 +102,7 @@ def _save(im: Image.Image, fp, filename) -> None:
 
     info = im.encoderinfo
     metadata = {kind: info[key] for key, kind in _METADATA_KEYWORDS.items() if key in info}
-    fp.write(encode(im, quality=float(info.get("quality", 75)), target_bpp=info.get("target_bpp"),
+    fp.write(encode(im, quality=info.get("quality", 75), target_bpp=info.get("target_bpp"),
                     effort=info.get("effort", 0), metadata=metadata))
 
 

@@ -82,12 +82,6 @@ def _step_done() -> None:
         listener()
 
 
-def check_effort(effort) -> int:
-    if isinstance(effort, bool) or not isinstance(effort, int) or not 0 <= effort <= MAX_EFFORT:
-        raise ValueError(f"effort must be an integer in 0..{MAX_EFFORT}, got {effort!r}")
-    return effort
-
-
 # ----- encoder effort: what the API calls ------------------------------------------------------
 
 def lambda_of(model: HyperpriorModel, quality: float) -> torch.Tensor:

@@ -16,7 +16,7 @@ import torch
 from PIL import Image, ImageCms
 
 import aecodec
-from aecodec.errors import CorruptStreamError, UnsupportedImageError
+from aecodec.errors import CorruptStreamError, InvalidArgumentError, ModelMismatchError, UnsupportedImageError
 from aecodec.entropy.rounding import rd_round
 from aecodec.entropy_parameters import hyper_indexes
 from aecodec.metrics import psnr
@@ -551,3 +551,89 @@ def test_codecs_sharing_an_engine_keep_their_own_timings_across_threads():
         timings = codec.last_timings
         assert set(timings) == {"transform_s", "entropy_s"} and min(timings.values()) > 0, (name, timings)
         assert sum(timings.values()) <= calls[name], (name, timings, calls[name])
+
+
+# ----- argument checking -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threads", [0, -1, 2.5, True, "2"])
+def test_bad_threads_are_refused_at_construction(threads):
+    """threads=0 once built a Codec whose every call raised torch's RuntimeError."""
+    with pytest.raises(InvalidArgumentError, match="threads must be an integer >= 1"):
+        aecodec.Codec(weights=TINY_MODEL, threads=threads)
+    codec = aecodec.Codec(weights=TINY_MODEL, threads=1)
+    with pytest.raises(InvalidArgumentError, match="threads must be an integer >= 1"):
+        codec.threads = threads
+    assert codec.threads == 1
+
+
+def test_threads_accept_numpy_integers(photo):
+    codec = aecodec.Codec(weights=TINY_MODEL, precision="fp32", threads=np.int64(2))
+    assert codec.threads == 2 and type(codec.threads) is int
+    assert codec.encode(photo[:16, :16], quality=50)
+
+
+def test_argument_errors_are_aecodec_errors_and_value_errors(tiny_codec, photo):
+    """quality=True once encoded at quality 1; strip=None and a str XMP raised internal TypeErrors."""
+    image = photo[:16, :16]
+    bad = [dict(quality=True), dict(quality="high"), dict(quality=0), dict(effort=True), dict(effort=4),
+           dict(target_bpp=True), dict(strip=5), dict(strip=["gps"]), dict(metadata=[("xmp", b"x")]),
+           dict(metadata={"icc": 5}), dict(metadata={"exif": "text"}), dict(metadata={"exif": b"garbage"})]
+    for kwargs in bad:
+        with pytest.raises(InvalidArgumentError) as raised:
+            tiny_codec.encode(image, **kwargs)
+        assert isinstance(raised.value, aecodec.AecodecError) and isinstance(raised.value, ValueError), kwargs
+    for kwargs in (dict(precision="fp16"), dict(max_pixels=0), dict(max_pixels=2.5)):
+        with pytest.raises(InvalidArgumentError, match="precision|max_pixels"):
+            aecodec.Codec(weights=TINY_MODEL, **kwargs)
+
+
+def test_strip_none_keeps_metadata_like_false(tiny_codec, photo):
+    jpeg, _ = _jpeg_with_metadata(photo[:32, :32])
+    kept = tiny_codec.encode(jpeg, quality=40)
+    assert tiny_codec.encode(jpeg, quality=40, strip=None) == kept
+    assert aecodec.info(kept).metadata == ("exif", "icc", "xmp")
+    assert aecodec.info(tiny_codec.encode(jpeg, quality=40, strip=(k for k in ["exif", "xmp"]))).metadata == ("icc",)
+
+
+def test_xmp_given_as_str_is_stored_as_utf8(tiny_codec, photo):
+    data = tiny_codec.encode(photo[:16, :16], quality=50, metadata={"xmp": "<x:xmpmeta>é</x:xmpmeta>"})
+    assert tiny_codec.decode(data).info["xmp"] == "<x:xmpmeta>é</x:xmpmeta>".encode("utf-8")
+    assert aecodec.info(tiny_codec.encode(photo[:16, :16], metadata={"xmp": ""})).metadata == ()
+
+
+def test_text_mode_files_are_refused_clearly(tiny_codec, photo, tmp_path):
+    """A text-mode file once raised UnicodeDecodeError from inside read()."""
+    path = tmp_path / "x.aec"
+    path.write_bytes(tiny_codec.encode(photo[:16, :16], quality=50))
+    Image.fromarray(photo[:16, :16]).save(tmp_path / "x.png")
+    with open(path, "r") as f, pytest.raises(TypeError, match="file objects must be opened in binary mode"):
+        aecodec.decode(f)
+    with open(path, "r") as f, pytest.raises(TypeError, match="file objects must be opened in binary mode"):
+        tiny_codec.decode(f)
+    with open(tmp_path / "x.png", "r") as f, pytest.raises(UnsupportedImageError, match="opened in binary mode"):
+        tiny_codec.encode(f)
+    with open(path, "r") as f, pytest.raises(TypeError, match="file objects must be opened in binary mode"):
+        aecodec.info(f)
+
+
+def test_unknown_or_non_integer_model_ids():
+    """Codec(5) once said "file was made by model id 5", Codec("1") that model 1 was unknown."""
+    with pytest.raises(ModelMismatchError, match=r"^unknown model 5 \(this aecodec knows 1 \(.*\), 2 \(") as raised:
+        aecodec.Codec(5)
+    assert "file" not in str(raised.value)
+    for model_id in ("1", 1.0, True, None):
+        with pytest.raises(InvalidArgumentError, match="model ids are integers"):
+            aecodec.Codec(model_id)
+    assert aecodec.Codec(np.int64(1), weights=TINY_MODEL).model_id == 1
+
+
+def test_weights_that_are_not_a_weights_file_are_named(tmp_path, photo):
+    """An image given as weights once raised safetensors' "header too large"."""
+    from safetensors.torch import save_file
+
+    Image.fromarray(photo).save(tmp_path / "rgb.png")
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "plain.safetensors"))  # no aecodec config
+    for name in ("rgb.png", "plain.safetensors"):
+        with pytest.raises(ModelMismatchError, match=f"{name} is not a weights file this aecodec can load"):
+            aecodec.Codec(weights=tmp_path / name)

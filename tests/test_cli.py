@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +374,122 @@ def test_decoding_many_files_goes_on_after_a_hostile_alpha_plane(tmp_path):
     assert "Traceback" not in result.stderr
     assert "a_bomb.aec: alpha plane is a 20000x20000 PNG" in result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b_good.png"]
+
+
+def _read_fifo(path: Path, into: list) -> threading.Thread:
+    """A thread that reads the FIFO ``path`` to its end into ``into`` (it waits for a writer)."""
+    def read():
+        with open(path, "rb") as f:
+            into.append(f.read())
+
+    reader = threading.Thread(target=read, daemon=True)  # daemon: a test that fails leaves it waiting
+    reader.start()
+    return reader
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_devices_are_written_into_never_replaced(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    assert run("encode", source, "-o", tmp_path / "x.aec").returncode == 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    refused = run("encode", source, "-o", fifo)  # an existing path: --force, as for files
+    assert refused.returncode == 1 and "exists (use --force" in refused.stderr
+    received = []
+    reader = _read_fifo(fifo, received)
+    result = run("encode", source, "-o", fifo, "--force")
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert received == [(tmp_path / "x.aec").read_bytes()]
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+    for command, encoded in (("encode", source), ("decode", tmp_path / "x.aec")):
+        result = run(command, encoded, "-o", os.devnull)  # timing runs: /dev/null needs no --force
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def _palette_image(path: Path) -> None:
+    Image.fromarray(synthetic_photo(32, 32)).convert("P").save(path)
+
+
+def test_warnings_are_one_line_per_file_and_quiet_silences_them(tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        _palette_image(tmp_path / "in" / name)
+    result = run("encode", tmp_path / "in", "-d", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"aecodec: warning: {tmp_path / 'in' / name}: mode P is converted to RGB for encoding"
+        for name in ("a.png", "b.png")]
+    quiet = run("encode", tmp_path / "in", "-d", tmp_path / "quiet", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "" and len(list((tmp_path / "quiet").iterdir())) == 2
+
+
+def test_output_path_errors_name_the_output_and_the_reason(tmp_path):
+    (source,) = make_images(tmp_path, 1)
+    blocker = tmp_path / "gray.png"
+    blocker.write_bytes(b"a file, not a folder")
+    for option, target in (("-o", blocker / "x.aec"), ("-d", blocker)):
+        result = run("encode", source, option, target)
+        shown = target if option == "-o" else blocker / "img0.aec"
+        assert result.returncode == 1
+        assert result.stderr == f"aecodec: error: {shown}: cannot create folder: {blocker} is not a folder\n"
+    if Path("/proc/self").is_dir():  # procfs takes no new files, not even as root
+        result = run("encode", source, "-o", "/proc/x.aec")
+        assert result.returncode == 1 and result.stderr.startswith("aecodec: error: /proc/x.aec: cannot write: ")
+        assert ".tmp" not in result.stderr and "Errno" not in result.stderr
+    assert leftovers(tmp_path) == []
+
+
+def _png_claiming_size(path: Path, width: int, height: int) -> None:
+    """A valid 1x1 PNG whose header (with a correct checksum) claims ``width`` x ``height``: decoding its
+    pixels would fail, so an error about its size shows that the header alone was read."""
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    body = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = body
+    data[29:33] = struct.pack(">I", zlib.crc32(body))
+    path.write_bytes(bytes(data))
+
+
+def test_max_pixels_is_checked_on_the_header_before_decoding(tmp_path):
+    _png_claiming_size(tmp_path / "bomb.png", 10000, 9000)
+    result = run("encode", tmp_path / "bomb.png")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert "10000x9000 image (90000000 pixels) is above the limit of 89478485 pixels" in result.stderr
+    assert "--max-pixels 90000000" in result.stderr and "MAX_IMAGE_PIXELS" not in result.stderr
+    (source,) = make_images(tmp_path, 1)  # 64x48: 3072 pixels
+    assert run("encode", source, "--max-pixels", "3071", "-o", tmp_path / "no.aec").returncode == 1
+    assert run("encode", source, "--max-pixels", "3072", "-o", tmp_path / "yes.aec").returncode == 0
+    refused = run("decode", tmp_path / "yes.aec", "--max-pixels", "1000", "-o", tmp_path / "no.png")
+    assert refused.returncode == 1 and "--max-pixels 3072" in refused.stderr
+    assert not (tmp_path / "no.aec").exists() and not (tmp_path / "no.png").exists()
+    assert "--max-pixels" in run("encode", "--help").stdout
+
+
+def test_format_contradicting_the_output_extension_is_a_usage_error(tmp_path):
+    (tmp_path / "a.aec").write_bytes(aecodec.encode(synthetic_photo(16, 16), quality=50))
+    result = run("decode", tmp_path / "a.aec", "-o", tmp_path / "fmt.png", "--format", "jpg")
+    assert result.returncode == 2 and "--format" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "fmt.png").exists()
+    same = run("decode", tmp_path / "a.aec", "-o", tmp_path / "fmt.jpeg", "--format", "jpg")
+    assert same.returncode == 0, same.stderr
+    assert Image.open(tmp_path / "fmt.jpeg").format == "JPEG"
+
+
+def test_info_on_a_folder_without_aec_files_fails_like_decode(tmp_path):
+    for command in ("info", "decode"):
+        result = run(command, tmp_path)
+        assert result.returncode == 1 and result.stderr == "aecodec: error: no input files\n"
+
+
+def test_an_unknown_model_is_named_as_asked_for(tmp_path):
+    """--model 7 once said "file was made by model id 7"."""
+    Image.fromarray(synthetic_photo(32, 32)).save(tmp_path / "a.png")
+    result = run("encode", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.aec"), "--model", "7")
+    assert result.returncode == 1 and "unknown model 7 (this aecodec knows 1" in result.stderr
+    assert "file was made" not in result.stderr and not (tmp_path / "a.aec").exists()

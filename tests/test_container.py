@@ -115,8 +115,7 @@ def test_bomb_limit_is_configurable(tiny_codec, small_file, monkeypatch):
     monkeypatch.setattr(aecodec, "MAX_IMAGE_PIXELS", 100)
     with pytest.raises(ImageTooLargeError, match="MAX_IMAGE_PIXELS"):
         tiny_codec.decode(small_file)
-    with pytest.raises(ImageTooLargeError):
-        aecodec.info(small_file)
+    assert (aecodec.info(small_file).width, aecodec.info(small_file).height) == (40, 24)  # reads, decodes nothing
     monkeypatch.setattr(aecodec, "MAX_IMAGE_PIXELS", None)
     assert tiny_codec.decode(small_file).size == (40, 24)
 

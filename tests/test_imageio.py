@@ -1,6 +1,16 @@
 """aecodec.imageio helpers that have no home in the API tests."""
 
-from aecodec.imageio import readable_suffixes
+import io
+import struct
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aecodec import ImageTooLargeError, UnsupportedImageError
+from aecodec.imageio import readable_suffixes, to_planar
 
 
 def test_readable_suffixes_are_what_pillow_opens_except_aec():
@@ -8,3 +18,64 @@ def test_readable_suffixes_are_what_pillow_opens_except_aec():
     assert {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp"} <= suffixes
     assert ".aec" not in suffixes
     assert all(s == s.lower() and s.startswith(".") for s in suffixes)
+
+
+def _png_claiming_size(width: int, height: int) -> bytes:
+    """A PNG whose header (with a valid CRC) claims ``width`` x ``height`` but whose pixel data is garbage:
+    decoding it would fail, so only a check made from the header can refuse it by size."""
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = data.index(b"IHDR")
+    struct.pack_into(">II", data, ihdr + 4, width, height)
+    struct.pack_into(">I", data, ihdr + 17, zlib.crc32(data[ihdr:ihdr + 17]))
+    return bytes(data)
+
+
+def test_oversized_images_are_refused_from_their_header_before_decoding(tmp_path):
+    bomb = _png_claiming_size(10_000, 9_000)
+    with pytest.raises(ImageTooLargeError, match="10000x9000"):
+        to_planar(bomb, max_pixels=50_000_000)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's DecompressionBombWarning is not passed on
+        with pytest.raises(ImageTooLargeError):
+            to_planar(path, max_pixels=10_000)
+    # within the limit the same file is decoded, and its broken pixel data is reported as such
+    with pytest.raises(UnsupportedImageError, match="cannot read image"):
+        to_planar(path, max_pixels=None)
+
+
+def _icc_header(colour_space: bytes) -> bytes:
+    """The 128-byte header of an ICC profile for ``colour_space`` data (b"CMYK", b"RGB ", b"GRAY")."""
+    header = bytearray(128)
+    struct.pack_into(">I", header, 0, 128)
+    header[16:20] = colour_space
+    header[36:40] = b"acsp"
+    return bytes(header)
+
+
+@pytest.mark.parametrize("mode, profile_space, kept", [
+    ("CMYK", b"CMYK", False), ("RGB", b"RGB ", True), ("L", b"GRAY", True), ("RGB", b"GRAY", False)])
+def test_an_icc_profile_is_kept_only_for_the_colour_space_it_describes(mode, profile_space, kept):
+    image = Image.new(mode, (8, 8))
+    image.info["icc_profile"] = _icc_header(profile_space)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        planar = to_planar(image)
+    assert (planar.icc_profile is not None) == kept
+    assert any("ICC profile is for" in str(w.message) for w in caught) == (not kept)
+
+
+def test_a_profile_that_is_not_icc_is_carried_as_it_is():
+    image = Image.new("RGB", (8, 8))
+    image.info["icc_profile"] = b"not parsed"
+    assert to_planar(image).icc_profile == b"not parsed"
+
+
+def test_float_images_warn_with_the_range_they_lose():
+    image = Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8), "F")
+    with pytest.warns(UserWarning, match="clipping to 0-255 \\(its values span 0 to 1\\)"):
+        planar = to_planar(image)
+    assert planar.mode == "L" and planar.rgb.max() == 1

@@ -141,3 +141,42 @@ def test_incremental_parser_in_small_chunks(photo):
 def test_registered_extension():
     assert Image.registered_extensions()[".aec"] == "AEC"
     assert Image.MIME["AEC"] == "image/x-aec"
+
+
+def _edited(data: bytes, **fields) -> bytes:
+    """The file with header ``fields`` changed, sealed with a valid checksum again."""
+    parsed = container.parse(data)
+    for name, value in fields.items():
+        setattr(parsed.header, name, value)
+    return container.serialize(parsed)
+
+
+def test_errors_found_by_load_are_oserrors(photo, monkeypatch):
+    """A file of an unknown model or weights once escaped load() as ModelMismatchError, not an OSError."""
+    data = aecodec.encode(photo[:16, :24], quality=30)
+    for fields, message in ((dict(model_id=3), "model id 3, unknown to this aecodec"),
+                            (dict(fingerprint=bytes(8)), "weights 0000000000000000 of model 1")):
+        hostile = _edited(data, **fields)
+        with Image.open(io.BytesIO(hostile)) as im:  # the header is valid: open succeeds
+            im.verify()
+        with Image.open(io.BytesIO(hostile)) as im:
+            with pytest.raises(OSError, match=message) as raised:
+                im.load()
+        assert isinstance(raised.value.__cause__, aecodec.ModelMismatchError)
+    # Above aecodec's pixel limit: Pillow's own decompression-bomb error, as Pillow raises for its formats.
+    monkeypatch.setattr(aecodec, "MAX_IMAGE_PIXELS", 100)
+    with Image.open(io.BytesIO(data)) as im:
+        with pytest.raises(Image.DecompressionBombError, match="exceeds the limit of 100 pixels") as raised:
+            im.load()
+    assert isinstance(raised.value.__cause__, aecodec.ImageTooLargeError)
+
+
+def test_save_checks_its_keywords_and_takes_str_xmp(photo):
+    """quality=True was once saved at quality 1; a str XMP (as Pillow reads PNG's) raised TypeError."""
+    image = Image.fromarray(photo[:16, :16])
+    for bad in (dict(quality=True), dict(quality="high"), dict(effort=9)):
+        with pytest.raises(ValueError, match="quality|effort"):
+            image.save(io.BytesIO(), format="AEC", **bad)
+    buffer = io.BytesIO()
+    image.save(buffer, format="AEC", xmp="<x:xmpmeta/>")
+    assert Image.open(buffer).info["xmp"] == b"<x:xmpmeta/>"
