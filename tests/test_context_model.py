@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 import aecodec
 from aecodec.context_engine import ContextEngine
 from aecodec.errors import AecodecError
-from aecodec.nn.context_model import ContextModel, ContextModelConfig, anchor_mask
+from aecodec.entropy.gaussian import SCALE_BOUND
+from aecodec.nn.context_model import MEAN_SHIFT_BOUND, ContextModel, ContextModelConfig, SliceContext, anchor_mask
 from aecodec.nn.store import load_weights, save_weights
 from conftest import TINY_MODEL, synthetic_photo
 
@@ -171,3 +173,17 @@ def test_broken_stream_headers_fail_before_the_networks_run(tiny_context_weights
         parsed.sections[container.LATENT] = broken
         with pytest.raises(CorruptStreamError):
             codec.decode(container.serialize(parsed))
+
+
+def test_the_context_moves_a_mean_by_at_most_a_few_hyperprior_scales():
+    """Unbounded, the context moved means by hundreds of scales on a synthetic gradient (docs/TRAINING.md)."""
+    context = SliceContext(channels=2, previous=0, width=4)
+    nn.init.constant_(context.parameters_net[-1].bias, 0.0)
+    context.parameters_net[-1].bias.data[:2] = torch.tensor([100.0, 0.05])  # mean shifts: huge, small
+    hyper_means = torch.zeros(1, 2, 3, 3)
+    hyper_scales = torch.tensor([0.5, 0.5]).view(1, 2, 1, 1).expand(1, 2, 3, 3)
+    for scales, limit in ((hyper_scales, 0.5), (hyper_scales * 0 - 1, SCALE_BOUND)):  # raw scales below the floor
+        with torch.no_grad():
+            means, _ = context.entropy_parameters(torch.cat([hyper_means, scales], dim=1), None, None)
+        assert torch.allclose(means[:, 0], torch.full((1, 3, 3), MEAN_SHIFT_BOUND * limit))
+        assert torch.allclose(means[:, 1], torch.full((1, 3, 3), 0.05))  # within the bound: unchanged

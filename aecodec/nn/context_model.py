@@ -20,9 +20,15 @@ import torch
 from torch import nn
 
 from aecodec.nn.model import DEFAULT_LAMBDAS, HyperpriorModel, ModelConfig, round_ste
+from aecodec.entropy.gaussian import SCALE_BOUND
 from aecodec.nn.priors import gaussian_likelihood
 
 DEFAULT_SLICES = (16, 16, 32, 64, 64)
+# The context may move the hyperprior's mean by at most this many of the hyperprior's scales (each at least
+# the coder's smallest). On photos it stays within it (held-out photos: the same bytes with and without the
+# bound); on content unlike the training photos, a smooth synthetic gradient, the unbounded context moved
+# means by hundreds of scales and coded 2.4x model 1's bytes (docs/TRAINING.md).
+MEAN_SHIFT_BOUND = 4.0
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ class SliceContext(nn.Module):
         parts = [hyper, spatial] + ([channel_ctx] if channel_ctx is not None else [])
         delta_means, delta_scales = self.parameters_net(torch.cat(parts, dim=1)).chunk(2, dim=1)
         hyper_means, hyper_scales = hyper.chunk(2, dim=1)
-        return hyper_means + delta_means, hyper_scales + delta_scales
+        bound = MEAN_SHIFT_BOUND * hyper_scales.clamp_min(SCALE_BOUND)
+        return hyper_means + torch.maximum(torch.minimum(delta_means, bound), -bound), hyper_scales + delta_scales
 
     def residual(self, hyper: torch.Tensor, channel_ctx: torch.Tensor | None, y_hat: torch.Tensor) -> torch.Tensor:
         """Latent residual prediction added to the slice's coded values before the synthesis."""
