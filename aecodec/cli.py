@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from aecodec.argtypes import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
+from aecodec.argtypes import FRACTION, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
 from aecodec.container import DEFAULT_MAX_PIXELS
 from aecodec.outputs import OutputError, write_output
 
@@ -515,6 +515,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate-proxy", choices=["noise", "ste"], default=default["rate_proxy"],
                    help="rate from noisy latents (default) or from the coded values with straight-through "
                         "gradients (fine-tuning)")
+    p.add_argument("--synthetic", type=FRACTION, default=default["synthetic"], metavar="F",
+                   help="train on smooth synthetic colour gradients for a fraction F of the patches (0-1)")
 
 
 def _run_train(args: argparse.Namespace) -> int:

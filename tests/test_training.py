@@ -40,6 +40,20 @@ def test_patches_have_the_requested_shape(image_folder):
     assert batch.shape == (3, 64, 64, 3) and batch.dtype == np.uint8
 
 
+def test_a_synthetic_fraction_mixes_smooth_gradients_into_the_photos(image_folder):
+    def roughness(patches):  # mean absolute second difference along rows, per patch
+        return np.abs(np.diff(patches.astype(np.int64), n=2, axis=2)).mean(axis=(1, 2, 3))
+
+    photos = PatchSampler(image_folder, patch=64, batch=16, seed=0).sample_batch(np.random.default_rng(1))
+    mixed = PatchSampler(image_folder, patch=64, batch=16, seed=0, synthetic=0.5).sample_batch(np.random.default_rng(1))
+    synthetic = PatchSampler(image_folder, patch=64, batch=16, seed=0, synthetic=1.0).sample_batch(np.random.default_rng(1))
+    assert synthetic.shape == photos.shape and synthetic.dtype == np.uint8
+    assert roughness(synthetic).max() < 3.5 < roughness(photos).min()
+    assert 3 <= (roughness(mixed) < 3.5).sum() <= 13
+    spans = synthetic.max(axis=(1, 2)) - synthetic.min(axis=(1, 2))
+    assert spans.max() > 100  # ramps, not flat patches
+
+
 def test_prefetching_workers_give_the_same_batches_in_order(image_folder):
     sampler = PatchSampler(image_folder, patch=32, batch=2, seed=0)
 

@@ -40,17 +40,18 @@ class PatchSampler:
 
     Each patch is cut from a random image at a random place, from a square of side P / s with s
     drawn in [min_scale, 1] and resized to P (area-averaging, so noise and demosaicing artefacts
-    shrink like in a downscaled photo), then flipped at random.
+    shrink like in a downscaled photo), then flipped at random. A fraction ``synthetic`` of the patches
+    are smooth synthetic gradients instead (``smooth_gradient``): content the photos hold little of.
     """
 
     def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5,
-                 holdout_every: int = 0):
+                 holdout_every: int = 0, synthetic: float = 0.0):
         training, _ = split_holdout(list_images(folder), holdout_every)
         self.images = [load_rgb(p) for p in training]
         self.images = [im for im in self.images if min(im.shape[:2]) >= patch]
         if not self.images:
             raise ValueError(f"no image in {folder} is at least {patch} pixels on each side")
-        self.patch, self.batch, self.min_scale = patch, batch, min_scale
+        self.patch, self.batch, self.min_scale, self.synthetic = patch, batch, min_scale, synthetic
         self.rng = np.random.default_rng(seed)
         # Sample images in proportion to their area so that every pixel is equally likely.
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
@@ -58,6 +59,8 @@ class PatchSampler:
 
     def sample_patch(self, rng: np.random.Generator | None = None) -> np.ndarray:
         rng = self.rng if rng is None else rng
+        if self.synthetic and rng.random() < self.synthetic:
+            return smooth_gradient(self.patch, rng)
         im = self.images[rng.choice(len(self.images), p=self.weights)]
         h, w = im.shape[:2]
         scale = rng.uniform(self.min_scale, 1.0)
@@ -76,6 +79,23 @@ class PatchSampler:
     def sample_batch(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """One batch; ``rng`` (default: the sampler's own) makes concurrent calls independent."""
         return np.stack([self.sample_patch(rng) for _ in range(self.batch)])
+
+
+def smooth_gradient(side: int, rng: np.random.Generator) -> np.ndarray:
+    """A (side, side, 3) uint8 patch of linear colour ramps: per channel a level and a slope along one
+    random direction (sometimes one per channel), spanning up to the whole range over the patch, with
+    faint noise (as rendered graphics and skies have) or none."""
+    yy, xx = np.mgrid[0:side, 0:side] / side
+    shared = rng.uniform(0, 2 * np.pi)
+    channels = []
+    for _ in range(3):
+        angle = shared if rng.random() < 0.7 else rng.uniform(0, 2 * np.pi)
+        ramp = np.cos(angle) * xx + np.sin(angle) * yy
+        span = rng.uniform(-255, 255) * rng.uniform(0.05, 1.0)
+        level = rng.uniform(0, 255)
+        channels.append(level + span * (ramp - ramp.mean()))
+    image = np.stack(channels, axis=-1) + rng.normal(0, rng.choice([0.0, 0.5, 1.5]), (side, side, 3))
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
 def step_batches(batch_for_step: Callable[[int], np.ndarray], first_step: int,
