@@ -59,8 +59,9 @@ def worker_codec(threads: int, precision: str, model_id: int, max_pixels: int | 
 def process_on_worker(source: Path, target: Path, *, work, args: argparse.Namespace, threads: int,
                       precision: str) -> tuple[bool, str, list[str]]:
     """One file on a worker: ``cli.process_file`` with the worker's codec."""
-    from aecodec.cli import encoding_model, pixel_limit, process_file
+    from aecodec.cli import allow_pixels, encoding_model, pixel_limit, process_file
 
+    allow_pixels(pixel_limit(args))
     codec = worker_codec(threads, precision, encoding_model(args), pixel_limit(args))
     return process_file(work, codec, source, target, args)
 

@@ -123,37 +123,22 @@ def pixel_limit(args: argparse.Namespace) -> int | None:
     return args.max_pixels or None
 
 
-def check_pixels(source: Path, width: int, height: int, limit: int | None) -> None:
-    """Refuses an image of more than ``limit`` pixels, naming the option that allows it."""
-    if limit is not None and width * height > limit:
-        raise CliError(f"{source}: {width}x{height} image ({width * height} pixels) is above the limit of {limit} "
-                       f"pixels; pass --max-pixels {width * height} (or 0: no limit) if the file is trusted")
-
-
-def check_image_header(source: Path, data: bytes, limit: int | None) -> None:
-    """Applies ``check_pixels`` to the size in an image file's header, before its pixels are decoded (Pillow
-    reads only the header on open). Data Pillow cannot open passes: encoding reports it."""
+def allow_pixels(limit: int | None) -> None:
+    """Sets Pillow's own decompression-bomb limit to --max-pixels in this process (once; never toggled back):
+    every image is checked against it from its header first, and Pillow would otherwise warn above, or refuse
+    at twice, its default, whatever the option says."""
     from PIL import Image
 
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            width, height = im.size
-    except (OSError, ValueError, SyntaxError):
-        return
-    check_pixels(source, width, height, limit)
+    Image.MAX_IMAGE_PIXELS = limit
 
 
-@contextlib.contextmanager
-def pillow_limit_off():
-    """Pillow's own decompression-bomb check off (a warning, and an error at twice its limit): the CLI checks
-    the header against --max-pixels instead."""
-    from PIL import Image
-
-    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved
+def too_large(source: Path, exc) -> str:
+    """The one-line error of an image above --max-pixels, naming the option that lets it through."""
+    if exc.width is None or exc.limit is None:
+        return f"{source}: {exc}"
+    pixels = exc.width * exc.height
+    return (f"{source}: {exc.width}x{exc.height} image ({pixels} pixels) is above the limit of {exc.limit} pixels; "
+            f"pass --max-pixels {pixels} (or 0: no limit) if the file is trusted")
 
 
 def _human_size(size: int) -> str:
@@ -173,11 +158,9 @@ def _encode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> 
     started = time.perf_counter()
     strip = METADATA_KINDS if args.strip else [k for k in METADATA_KINDS if getattr(args, f"strip_{k}")]
     encoded_image = _read_input(source)
-    with pillow_limit_off():
-        check_image_header(source, encoded_image, pixel_limit(args))
-        with _refinement_progress(source, args):
-            data = codec.encode(encoded_image, quality=args.quality, target_bpp=args.bpp, effort=args.effort,
-                                strip=strip)
+    with _refinement_progress(source, args):
+        data = codec.encode(encoded_image, quality=args.quality, target_bpp=args.bpp, effort=args.effort,
+                            strip=strip)
     _write_output(target, data, args.force)
     header = info(data)
     kept = f", kept {'+'.join(header.metadata)}" if header.metadata else ""
@@ -204,19 +187,10 @@ def _refinement_progress(source: Path, args: argparse.Namespace):
 
 def _decode_one(codec, source: Path, target: Path, args: argparse.Namespace) -> str:
     """Decodes one .aec file (or stdin) to one image file (or stdout); returns the summary line."""
-    from aecodec.container import parse_header
-    from aecodec.errors import AecodecError
     from aecodec.imageio import save_params
 
     started = time.perf_counter()
-    data = _read_input(source)
-    try:
-        header = parse_header(data, None)
-    except AecodecError:
-        pass  # decoding says what is wrong
-    else:
-        check_pixels(source, header.width, header.height, pixel_limit(args))
-    image = codec.decode(data)
+    image = codec.decode(_read_input(source))
     fmt = _format_for(target, args.format)
     params = save_params(image, fmt)
     if fmt in LOSSY_OUTPUT_FORMATS:
@@ -281,6 +255,7 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
             return run_on_dask(work, [s for s, _ in sources], targets, args)
         from aecodec.api import Codec  # torch and the model: only where the files are coded
 
+        allow_pixels(pixel_limit(args))
         codec = Codec(encoding_model(args), threads=args.threads, max_pixels=pixel_limit(args))
     except (CliError, AecodecError, OSError) as exc:
         return _fail(exc)
@@ -294,19 +269,65 @@ def _run_files(args: argparse.Namespace, suffixes: set[str], out_suffix: str, wo
     return 1 if failures else 0
 
 
+_file_warnings = threading.local()  # .lines: the warnings of the file this thread is processing
+_quiet_warnings = False
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` of the command line: one line, collected for the file being processed (and
+    printed with its summary) or printed at once; none for Pillow's bomb warning (--max-pixels decides)."""
+    from PIL import Image
+
+    if issubclass(category, Image.DecompressionBombWarning):
+        return
+    lines = getattr(_file_warnings, "lines", None)
+    if lines is not None:
+        lines.append(str(message))
+    elif not _quiet_warnings:
+        print(f"aecodec: warning: {message}", file=sys.stderr)
+
+
+def install_warning_hook() -> None:
+    """Routes this process's warnings through ``_show_warning``, aecodec's own (UserWarning) for every file,
+    not only the first (Python shows a warning once per place by default). Installed once per process, never
+    toggled per file, so threads processing files at once do not interfere."""
+    if warnings.showwarning is not _show_warning:
+        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", UserWarning)
+
+
+@contextlib.contextmanager
+def one_line_warnings(quiet: bool = False):
+    """The command line's warning hook for the duration of a command (restored after: the CLI also runs
+    in-process, from tests and scripts); ``quiet`` silences warnings that belong to no file."""
+    global _quiet_warnings
+    saved = _quiet_warnings
+    with warnings.catch_warnings():
+        _quiet_warnings = quiet
+        install_warning_hook()
+        try:
+            yield
+        finally:
+            _quiet_warnings = saved
+
+
 def process_file(work, codec, source: Path, target: Path,
                  args: argparse.Namespace) -> tuple[bool, str, list[str]]:
     """Runs ``work`` (encode or decode one file): (True, its summary line) or (False, its one-line error),
     and the warnings it raised, one line each, naming the file."""
-    from aecodec.errors import AecodecError
+    from aecodec.errors import AecodecError, ImageTooLargeError
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # every file's warnings, not only the first file's
-        try:
-            ok, line = True, work(codec, source, target, args)
-        except (CliError, AecodecError, OSError, ValueError) as exc:
-            ok, line = False, str(exc) if isinstance(exc, (CliError, OutputError)) else f"{source}: {exc}"
-    return ok, line, list(dict.fromkeys(f"{source}: {w.message}" for w in caught))
+    install_warning_hook()
+    _file_warnings.lines = caught = []
+    try:
+        ok, line = True, work(codec, source, target, args)
+    except ImageTooLargeError as exc:
+        ok, line = False, too_large(source, exc)
+    except (CliError, AecodecError, OSError, ValueError) as exc:
+        ok, line = False, str(exc) if isinstance(exc, (CliError, OutputError)) else f"{source}: {exc}"
+    finally:
+        _file_warnings.lines = None
+    return ok, line, list(dict.fromkeys(f"{source}: {message}" for message in caught))
 
 
 def progress_bar(total: int, quiet: bool = False):
@@ -338,19 +359,6 @@ def _fail(message) -> int:
     return 1
 
 
-@contextlib.contextmanager
-def one_line_warnings(quiet: bool = False):
-    """Warnings raised outside a file's processing (the demo, loading the model) as one line each on stderr,
-    none with ``quiet``, instead of Python's format with a source line."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        if not quiet:
-            print(f"aecodec: warning: {message}", file=sys.stderr)
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
-
-
 def _run_info(args: argparse.Namespace) -> int:
     """One line (or one JSON object) per file; reads header, section table and checksum, never torch."""
     from aecodec.errors import AecodecError
@@ -366,8 +374,8 @@ def _run_info(args: argparse.Namespace) -> int:
     for source, _ in sources:
         try:
             h = info(_read_input(source))
-        except (AecodecError, OSError) as exc:
-            status = _fail(f"{source}: {exc}")
+        except (CliError, AecodecError, OSError) as exc:
+            status = _fail(exc if isinstance(exc, CliError) else f"{source}: {exc}")
             if args.json:
                 print(json.dumps({"file": str(source), "error": str(exc)}))
             continue

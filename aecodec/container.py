@@ -104,8 +104,8 @@ def check_dimensions(width: int, height: int, max_pixels: int | None) -> None:
     if max_pixels is not None and width * height > max_pixels:
         raise ImageTooLargeError(
             f"image size {width}x{height} ({width * height} pixels) exceeds the limit of {max_pixels} pixels; "
-            "raise aecodec.MAX_IMAGE_PIXELS (or pass max_pixels) if the file is trusted"
-        )
+            "raise aecodec.MAX_IMAGE_PIXELS (or pass max_pixels) if the file is trusted",
+            width, height, max_pixels)
 
 
 def serialize(container: Container) -> bytes:

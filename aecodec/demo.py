@@ -25,21 +25,14 @@ def default_image() -> Path:
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    """The image at ``path`` as RGB; a ValueError with a one-line reason when it cannot be read."""
+    """The image at ``path`` as RGB, refused above ``aecodec.MAX_IMAGE_PIXELS`` from its header; a ValueError
+    (aecodec's errors for images are ValueErrors) with a one-line reason when it cannot be read."""
     from aecodec.fileinfo import max_image_pixels
+    from aecodec.imageio import to_planar
 
     if path.is_dir():
         raise ValueError(f"{path} is a folder: pass an image file")
-    try:
-        with Image.open(path) as im:
-            limit = max_image_pixels()
-            if limit is not None and im.width * im.height > limit:
-                raise ValueError(f"{path}: {im.width}x{im.height} is above the limit of {limit} pixels")
-            return np.asarray(im.convert("RGB"))
-    except Image.UnidentifiedImageError:  # its message may hold the repr of Pillow's file object
-        raise ValueError(f"cannot read image {path}: not an image format this Pillow can open") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"cannot read image {path}: {exc}") from None
+    return to_planar(path, max_image_pixels()).rgb
 
 
 def jpeg_at_size(rgb: np.ndarray, max_bytes: int) -> tuple[bytes, int]:

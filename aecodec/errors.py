@@ -31,7 +31,12 @@ class ModelMismatchError(AecodecError):
 
 
 class ImageTooLargeError(AecodecError, ValueError):
-    """Dimensions exceed the configured decompression-bomb limit."""
+    """Dimensions exceed the configured decompression-bomb limit (``width``, ``height`` and ``limit``, in
+    pixels, when known: the command line names its option from them)."""
+
+    def __init__(self, message: str, width: int | None = None, height: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.width, self.height, self.limit = width, height, limit
 
 
 class InvalidArgumentError(AecodecError, ValueError):

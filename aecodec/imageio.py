@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from aecodec.container import TIFF_BYTE_ORDERS, check_dimensions
-from aecodec.errors import AecodecError, CorruptStreamError, UnsupportedImageError
+from aecodec.errors import AecodecError, CorruptStreamError, ImageTooLargeError, UnsupportedImageError
 
 
 @dataclass
@@ -56,18 +56,19 @@ def _from_array(array: np.ndarray) -> Image.Image:
 
 def _open_file(source, name: str, max_pixels: int | None = None) -> Image.Image:
     """Opens and loads an encoded image from a path or a binary file object, refusing it from its header's
-    size, before its pixels are decoded, when it has more than ``max_pixels`` (None: no limit here)."""
+    size, before its pixels are decoded, when it has more than ``max_pixels`` (None: no limit here; Pillow's
+    own ``Image.MAX_IMAGE_PIXELS`` still applies, as to any file Pillow opens)."""
     try:
-        with warnings.catch_warnings():
-            # Pillow warns above its own limit, which is aecodec's default one: the check below decides.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(source)
+        im = Image.open(source)
         with im:
             check_dimensions(im.width, im.height, max_pixels)
             im.load()
             return im
     except (FileNotFoundError, AecodecError):
         raise
+    except Image.DecompressionBombError as exc:  # Pillow's own limit (PIL.Image.MAX_IMAGE_PIXELS) applies too
+        raise ImageTooLargeError(f"cannot read image {name}: {exc}; raise PIL.Image.MAX_IMAGE_PIXELS as well "
+                                 "if the file is trusted") from exc
     except Image.UnidentifiedImageError as exc:  # its message holds the repr of Pillow's file object
         raise UnsupportedImageError(f"cannot read image {name}: not an image format this Pillow can open") from exc
     except (OSError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
@@ -133,10 +134,10 @@ def _normalize_mode(im: Image.Image) -> Image.Image:
     elif im.mode == "1":
         target = "L"
     elif im.mode == "F":
-        low, high = im.getextrema()
+        array = np.asarray(im, dtype=np.float64)
         warnings.warn(f"mode F is converted to 8-bit L by rounding and clipping to 0-255 (its values span "
-                      f"{low:g} to {high:g})", stacklevel=4)
-        return im.convert("L")
+                      f"{array.min():g} to {array.max():g})", stacklevel=4)
+        return Image.fromarray(np.clip(np.rint(np.nan_to_num(array)), 0, 255).astype(np.uint8), "L")
     elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         target = "RGB"
     else:

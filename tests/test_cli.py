@@ -493,3 +493,9 @@ def test_an_unknown_model_is_named_as_asked_for(tmp_path):
     result = run("encode", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.aec"), "--model", "7")
     assert result.returncode == 1 and "unknown model 7 (this aecodec knows 1" in result.stderr
     assert "file was made" not in result.stderr and not (tmp_path / "a.aec").exists()
+
+
+def test_info_on_a_missing_file_is_one_line(tmp_path):
+    result = run("info", tmp_path / "absent.aec")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"aecodec: error: {tmp_path / 'absent.aec'}: cannot read: No such file or directory"]

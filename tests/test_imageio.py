@@ -32,19 +32,24 @@ def _png_claiming_size(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own, from the header
 def test_oversized_images_are_refused_from_their_header_before_decoding(tmp_path):
     bomb = _png_claiming_size(10_000, 9_000)
     with pytest.raises(ImageTooLargeError, match="10000x9000"):
         to_planar(bomb, max_pixels=50_000_000)
     path = tmp_path / "bomb.png"
     path.write_bytes(bomb)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # Pillow's DecompressionBombWarning is not passed on
-        with pytest.raises(ImageTooLargeError):
-            to_planar(path, max_pixels=10_000)
+    with pytest.raises(ImageTooLargeError) as refused:
+        to_planar(path, max_pixels=10_000)
+    assert (refused.value.width, refused.value.height, refused.value.limit) == (10_000, 9_000, 10_000)
     # within the limit the same file is decoded, and its broken pixel data is reported as such
     with pytest.raises(UnsupportedImageError, match="cannot read image"):
         to_planar(path, max_pixels=None)
+
+
+def test_pillows_own_limit_is_an_image_too_large_error():
+    with pytest.raises(ImageTooLargeError, match="PIL.Image.MAX_IMAGE_PIXELS"):
+        to_planar(_png_claiming_size(20_000, 9_000), max_pixels=None)  # above twice Pillow's default
 
 
 def _icc_header(colour_space: bytes) -> bytes:

@@ -36,5 +36,5 @@ class TrainOptions:
     transforms_from_step: int = 0  # model 2: model 1's parts stay frozen before this step (context first)
     keep_snapshots: bool = False  # keep a copy of the weights at every checkpoint (OUT/snapshots/)
     stage: str = "joint"  # model 2: "context" trains only the context networks, on rate alone (transforms frozen)
-    rate_proxy: str = "noise"
-    synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)
+    rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)
+    synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)
