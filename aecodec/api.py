@@ -109,7 +109,6 @@ class Codec:
             quality = _check_quality(quality)
         planar = to_planar(image, self.max_pixels)
         _apply_metadata_options(planar, strip, metadata)
-        container.check_dimensions(planar.width, planar.height, self.max_pixels)
         steps, hyper_steps = refine.STEPS_OF_EFFORT[effort], refine.HYPER_STEPS_OF_EFFORT[effort]
         # Rate-distortion rounding on top of a refined latent measured worse than plain rounding (refinement
         # already trades rate for distortion): effort > 0 rounds to the nearest integers throughout.

@@ -159,7 +159,9 @@ def to_planar(image, max_pixels: int | None = None) -> PlanarImage:
     a binary file object or a path; applies EXIF orientation and keeps ICC, EXIF and XMP metadata (an
     ICC profile not where it names another colour space than the stored pixels', as a CMYK image's does).
 
-    Encoded images with more than ``max_pixels`` are refused from their header, before decoding."""
+    Images with more than ``max_pixels`` are refused (ImageTooLargeError); encoded ones from their header,
+    before decoding."""
+    in_memory = isinstance(image, (np.ndarray, Image.Image))  # encoded ones are checked before decoding
     if isinstance(image, (str, os.PathLike)):
         im = _open_file(Path(image), str(image), max_pixels)
     elif isinstance(image, np.ndarray):
@@ -185,6 +187,8 @@ def to_planar(image, max_pixels: int | None = None) -> PlanarImage:
         icc = None
     if im.width < 1 or im.height < 1:
         raise UnsupportedImageError(f"image has no pixels ({im.width}x{im.height})")
+    if in_memory:
+        check_dimensions(im.width, im.height, max_pixels)
     alpha = None
     if im.mode in ("RGBA", "LA"):
         alpha = np.asarray(im.getchannel("A"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,24 @@ if str(REPO) not in sys.path:
 def training_log(run: Path) -> list[dict]:
     """The records of a training run's train_log.jsonl."""
     return [json.loads(line) for line in (Path(run) / "train_log.jsonl").read_text().splitlines()]
+
+
+def with_png_size(png: bytes, width: int, height: int) -> bytes:
+    """The PNG ``png`` with its header claiming ``width`` x ``height`` (the header's checksum re-sealed)."""
+    data = bytearray(png)
+    struct.pack_into(">II", data, 16, width, height)  # IHDR data starts after the signature, length and type
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A valid 1x1 PNG whose header claims ``width`` x ``height``: decoding its pixels would fail, so an
+    error about its size shows that the header alone was read."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    return with_png_size(buffer.getvalue(), width, height)
 
 
 def synthetic_photo(height: int, width: int, seed: int = 0) -> np.ndarray:

@@ -3,7 +3,6 @@
 import io
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from aecodec.errors import CorruptStreamError, InvalidArgumentError, ModelMismat
 from aecodec.entropy.rounding import rd_round
 from aecodec.entropy_parameters import hyper_indexes
 from aecodec.metrics import psnr
-from conftest import PSNR_TOLERANCE_DB, TINY_MODEL, synthetic_photo
+from conftest import PSNR_TOLERANCE_DB, TINY_MODEL, synthetic_photo, with_png_size
 
 
 @pytest.mark.parametrize("height,width", [(1, 1), (1, 1000), (63, 65), (513, 769)])
@@ -93,15 +92,10 @@ def test_alpha_is_lossless(codec, photo, mode):
 
 def _with_alpha_size(data: bytes, width: int, height: int) -> bytes:
     """The file with its ALPH PNG's header claiming width x height (PNG chunk CRC and file CRC re-sealed)."""
-    import zlib
-
     from aecodec import container
 
     parsed = container.parse(data)
-    png = bytearray(parsed.sections[container.ALPHA])
-    struct.pack_into(">II", png, 16, width, height)  # IHDR data starts after the signature, length and type
-    struct.pack_into(">I", png, 29, zlib.crc32(bytes(png[12:29])))
-    parsed.sections[container.ALPHA] = bytes(png)
+    parsed.sections[container.ALPHA] = with_png_size(parsed.sections[container.ALPHA], width, height)
     return container.serialize(parsed)
 
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageCms, features
 
 import aecodec
-from conftest import synthetic_photo
+from conftest import png_claiming_size, synthetic_photo
 
 
 def run(*args, cwd=None, umask=None, stdin=None, text=True):
@@ -441,23 +441,8 @@ def test_output_path_errors_name_the_output_and_the_reason(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def _png_claiming_size(path: Path, width: int, height: int) -> None:
-    """A valid 1x1 PNG whose header (with a correct checksum) claims ``width`` x ``height``: decoding its
-    pixels would fail, so an error about its size shows that the header alone was read."""
-    import struct
-    import zlib
-
-    buffer = io.BytesIO()
-    Image.new("L", (1, 1)).save(buffer, format="PNG")
-    data = bytearray(buffer.getvalue())
-    body = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
-    data[12:29] = body
-    data[29:33] = struct.pack(">I", zlib.crc32(body))
-    path.write_bytes(bytes(data))
-
-
 def test_max_pixels_is_checked_on_the_header_before_decoding(tmp_path):
-    _png_claiming_size(tmp_path / "bomb.png", 10000, 9000)
+    (tmp_path / "bomb.png").write_bytes(png_claiming_size(10000, 9000))
     result = run("encode", tmp_path / "bomb.png")
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
     assert "10000x9000 image (90000000 pixels) is above the limit of 89478485 pixels" in result.stderr

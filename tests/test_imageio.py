@@ -1,9 +1,7 @@
 """aecodec.imageio helpers that have no home in the API tests."""
 
-import io
 import struct
 import warnings
-import zlib
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ from PIL import Image
 
 from aecodec import ImageTooLargeError, UnsupportedImageError
 from aecodec.imageio import readable_suffixes, to_planar
+from conftest import png_claiming_size
 
 
 def test_readable_suffixes_are_what_pillow_opens_except_aec():
@@ -20,21 +19,9 @@ def test_readable_suffixes_are_what_pillow_opens_except_aec():
     assert all(s == s.lower() and s.startswith(".") for s in suffixes)
 
 
-def _png_claiming_size(width: int, height: int) -> bytes:
-    """A PNG whose header (with a valid CRC) claims ``width`` x ``height`` but whose pixel data is garbage:
-    decoding it would fail, so only a check made from the header can refuse it by size."""
-    buffer = io.BytesIO()
-    Image.new("L", (1, 1)).save(buffer, format="PNG")
-    data = bytearray(buffer.getvalue())
-    ihdr = data.index(b"IHDR")
-    struct.pack_into(">II", data, ihdr + 4, width, height)
-    struct.pack_into(">I", data, ihdr + 17, zlib.crc32(data[ihdr:ihdr + 17]))
-    return bytes(data)
-
-
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own, from the header
 def test_oversized_images_are_refused_from_their_header_before_decoding(tmp_path):
-    bomb = _png_claiming_size(10_000, 9_000)
+    bomb = png_claiming_size(10_000, 9_000)
     with pytest.raises(ImageTooLargeError, match="10000x9000"):
         to_planar(bomb, max_pixels=50_000_000)
     path = tmp_path / "bomb.png"
@@ -49,7 +36,7 @@ def test_oversized_images_are_refused_from_their_header_before_decoding(tmp_path
 
 def test_pillows_own_limit_is_an_image_too_large_error():
     with pytest.raises(ImageTooLargeError, match="PIL.Image.MAX_IMAGE_PIXELS"):
-        to_planar(_png_claiming_size(20_000, 9_000), max_pixels=None)  # above twice Pillow's default
+        to_planar(png_claiming_size(20_000, 9_000), max_pixels=None)  # above twice Pillow's default
 
 
 def _icc_header(colour_space: bytes) -> bytes:
