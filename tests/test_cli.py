@@ -3,7 +3,6 @@
 import io
 import json
 import os
-import signal
 import stat
 import subprocess
 import sys
