@@ -525,6 +525,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                         "gradients (fine-tuning)")
     p.add_argument("--synthetic", type=FRACTION, default=default["synthetic"], metavar="F",
                    help="train on smooth synthetic colour gradients for a fraction F of the patches (0-1)")
+    p.add_argument("--balance-levels", action="store_true",
+                   help="weigh each patch's loss by 1 / the typical loss at its level, so every level's relative "
+                        "gain counts alike (as in BD-rate) instead of the top levels' absolute loss dominating")
 
 
 def _run_train(args: argparse.Namespace) -> int:

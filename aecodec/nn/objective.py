@@ -8,15 +8,15 @@ from aecodec.nn.rate import bits_per_sample
 
 
 def rate_distortion_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-sample lambda * 255^2 * MSE + bpp, averaged over the batch.
+    """Per-sample lambda * 255^2 * MSE + bpp, averaged over the batch ("per_sample" keeps each one's).
 
     ``out`` holds "x_hat" (like ``x``) and the "y_likelihood" / "z_likelihood" of the coded values.
     """
     pixels = x.shape[-2] * x.shape[-1]
     bpp = bits_per_sample(out["y_likelihood"], out["z_likelihood"]) / pixels
     mse = ((out["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-    loss = (lambdas * 255**2 * mse + bpp).mean()
-    return {"loss": loss, "bpp": bpp.mean(), "mse": mse.mean()}
+    per_sample = lambdas * 255**2 * mse + bpp
+    return {"loss": per_sample.mean(), "bpp": bpp.mean(), "mse": mse.mean(), "per_sample": per_sample}
 
 
 def latent_rate_loss(out: dict, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -38,3 +38,4 @@ class TrainOptions:
     stage: str = "joint"  # model 2: "context" trains only the context networks, on rate alone (transforms frozen)
     rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)
     synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)
+    balance_levels: bool = False  # weigh each sample by 1 / its level's typical loss (training.balance)

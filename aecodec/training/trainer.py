@@ -29,6 +29,7 @@ from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
 from aecodec.nn.objective import latent_rate_loss, rate_distortion_loss
 from aecodec.nn.store import load_weights, read_metadata, save_weights
+from aecodec.training.balance import LevelBalance
 from aecodec.training.data import PatchSampler, step_batches
 from aecodec.training.evaluate import evaluate_folder
 from aecodec.training.levels import extend_checkpoint, extend_state
@@ -126,6 +127,7 @@ class Trainer:
         for p in self.ema.parameters():
             p.requires_grad_(False)
         self.optimizer = build_optimizer(self.model, options.lr, options.context_lr_scale)
+        self.balance = LevelBalance(self.model.num_levels) if options.balance_levels else None
         self._restore(checkpoint)
         self.ddp_model = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model
@@ -175,6 +177,8 @@ class Trainer:
                 group["lr_scale"] = scales[group["name"]]
             self.step, self.elapsed = state["step"], state["elapsed"]
             self.cpu_seconds = state.get("cpu_seconds", 0.0)
+            if self.balance is not None and "level_balance" in state:
+                self.balance.load_state_dict(state["level_balance"])
             self.log({"event": "resumed", "from": str(self.checkpoint_path)})
         elif self.opt.init_weights:
             model, meta = load_weights(self.opt.init_weights)
@@ -206,6 +210,7 @@ class Trainer:
             "cpu_seconds": self.cpu_seconds,
             "options": asdict(self.opt),
             "config": self.model.config.to_dict(),
+            **({"level_balance": self.balance.state_dict()} if self.balance is not None else {}),
         }
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -296,11 +301,16 @@ class Trainer:
                 terms = latent_rate_loss(out, x)
             else:
                 terms = rate_distortion_loss(out, x, self.model.lambdas_at(level))
+            per_sample = terms.pop("per_sample", None)
+            objective = terms["loss"]
+            if self.balance is not None and per_sample is not None:
+                self.balance.update(level, per_sample)
+                objective = (self.balance.weights(level) * per_sample).mean()
             for group in self.optimizer.param_groups:
                 frozen = group.get("name") == "transforms" and self.step < opt.transforms_from_step
                 group["lr"] = 0.0 if frozen else self.learning_rate() * group["lr_scale"]
             self.optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
+            objective.backward()
             if opt.clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), opt.clip)
             self.optimizer.step()
