@@ -86,6 +86,21 @@ def test_resume_is_exact(image_folder, tmp_path):
     assert any(r.get("event") == "resumed" for r in log) and log[-1]["step"] == 4
 
 
+def test_balanced_levels_resume_exactly_and_log_the_plain_loss(image_folder, tmp_path):
+    """--balance-levels: the running per-level losses travel in the checkpoint, so a resumed run weighs its
+    patches as an unbroken one does."""
+    Trainer(options(image_folder, tmp_path / "straight", 6, balance_levels=True)).run()
+    Trainer(options(image_folder, tmp_path / "split", 3, balance_levels=True)).run()
+    resumed = Trainer(options(image_folder, tmp_path / "split", 6, resume=True, balance_levels=True))
+    assert not torch.isnan(resumed.balance.log_loss).all()
+    resumed.run()
+    straight = load_file(tmp_path / "straight" / "weights.safetensors")
+    split = load_file(tmp_path / "split" / "weights.safetensors")
+    for name in straight:
+        torch.testing.assert_close(split[name], straight[name], rtol=0, atol=0)
+    assert training_log(tmp_path / "straight")[0]["options"]["balance_levels"] is True
+
+
 def test_resume_takes_this_runs_learning_rate_scales(image_folder, tmp_path):
     """A checkpoint's optimizer state keeps its moments, but the run's own --context-lr-scale applies."""
     small = dict(model="context", n=16, m=192)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-call GPU burst for model 2 (docs/TRAINING.md): the joint stage from the committed development
-# weights, first at lr 1e-4, then at 1e-5, an eighth of the patches synthetic ramps (as on the CPU since
+# weights, first at lr 1e-4, then at 1e-5, an eighth of the patches synthetic ramps and levels balanced (as on the CPU since
 # 2026-12-01); the EMA weights and the log come back in $OUT.
 # Prepare here with `python -m tools.gpu_data`, then through the device tool:
 #   run(command="bash tools/gpu_burst.sh 6 2", carry=["gpudata"], timeout_s=600)
@@ -14,7 +14,7 @@ OUT=${OUT:?OUT: the folder whose files come back}
 WEIGHTS=${WEIGHTS:-aecodec/weights/context-gain-n128-m192.safetensors}
 DATA=${DATA:-gpudata/train}
 COMMON=(--data "$DATA" --out "$RUN" --model context --stage joint --device "$DEVICE" --patch 256 --batch 32
-        --lr 1e-4 --context-lr-scale 10 --synthetic 0.125 --no-compile)
+        --lr 1e-4 --context-lr-scale 10 --synthetic 0.125 --balance-levels --no-compile)
 
 ls aecodec/_core*.so >/dev/null 2>&1 || python3 setup.py -q build_ext --inplace
 python3 -m aecodec train "${COMMON[@]}" --init-weights "$WEIGHTS" --minutes "$HIGH" || true

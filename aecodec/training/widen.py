@@ -59,7 +59,7 @@ def widen(model: ContextModel, extra: int, seed: int = 0) -> ContextModel:
     dst["h_a.0.weight"][:, :m] = src["h_a.0.weight"]
     # Hyper-synthesis: h_s.0 (n -> m) and h_s.2 (m -> 3m/2) grow; new units read from the old ones (fresh
     # weights) but write nothing into old units, and the old means and scales read only old units.
-    hidden, hidden2 = m * 3 // 2, m2 * 3 // 2
+    hidden = m * 3 // 2
     dst["h_s.0.weight"][:, :m] = src["h_s.0.weight"]
     dst["h_s.0.bias"][:m] = src["h_s.0.bias"]
     dst["h_s.0.bias"][m:] = 0
