@@ -86,7 +86,7 @@ def test_resume_is_exact(image_folder, tmp_path):
     assert any(r.get("event") == "resumed" for r in log) and log[-1]["step"] == 4
 
 
-def test_balanced_levels_resume_exactly_and_log_the_plain_loss(image_folder, tmp_path):
+def test_balanced_levels_resume_exactly(image_folder, tmp_path):
     """--balance-levels: the running per-level losses travel in the checkpoint, so a resumed run weighs its
     patches as an unbroken one does."""
     Trainer(options(image_folder, tmp_path / "straight", 6, balance_levels=True)).run()
@@ -216,6 +216,12 @@ def test_context_stage_trains_only_the_context_on_rate(image_folder, tmp_path):
     assert _latent_bits(trainer.model, x, level) < 0.995 * before_bits
     log = training_log(tmp_path / "ctx")
     assert [r for r in log if r.get("event") == "start"][0]["options"]["stage"] == "context"
+
+
+def test_balanced_levels_need_the_joint_stage(image_folder, tmp_path):
+    with pytest.raises(ValueError, match="balance-levels"):
+        Trainer(options(image_folder, tmp_path / "run", 1, model="context", m=192, stage="context",
+                        balance_levels=True))
 
 
 def test_context_stage_needs_model_2(image_folder, tmp_path):

@@ -136,6 +136,9 @@ class Trainer:
             raise ValueError(f"stage must be 'joint' or 'context', got {options.stage!r}")
         if options.stage == "context" and not isinstance(self.model, ContextModel):
             raise ValueError("--stage context trains model 2's context networks: use it with --model context")
+        if options.stage == "context" and options.balance_levels:
+            raise ValueError("--balance-levels weighs rate and distortion per level; the context stage trains on "
+                             "rate alone")
         if options.stage == "context" and self.distributed:
             raise ValueError("--stage context runs in one process")
         if options.stage == "context":
