@@ -11,7 +11,7 @@ def number(kind: type, low: float | None = None, high: float | None = None, low_
     if low is None:
         wanted = "a number" if kind is float else "an integer"
     elif high is not None:
-        wanted = f"in [{low:g}, {high:g}]"
+        wanted = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
     else:
         wanted = f"> {low:g}" if low_open else f">= {low:g}"
 
@@ -35,3 +35,4 @@ NON_NEGATIVE = number(float, 0)
 POSITIVE_INT = number(int, 1)
 NON_NEGATIVE_INT = number(int, 0)
 FRACTION = number(float, 0, 1)
+SCALE = number(float, 0, 1, low_open=True)

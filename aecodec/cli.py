@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from aecodec.argtypes import FRACTION, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
+from aecodec.argtypes import FRACTION, SCALE, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
 from aecodec.container import DEFAULT_MAX_PIXELS
 from aecodec.outputs import OutputError, write_output
 
@@ -523,6 +523,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rate-proxy", choices=["noise", "ste"], default=default["rate_proxy"],
                    help="rate from noisy latents (default) or from the coded values with straight-through "
                         "gradients (fine-tuning)")
+    p.add_argument("--min-scale", type=SCALE, default=default["min_scale"], metavar="S",
+                   help="cut each patch from a square of side P / s with s drawn in [S, 1] and shrink it to P "
+                        "(1: crops at the photos' own scale)")
     p.add_argument("--synthetic", type=FRACTION, default=default["synthetic"], metavar="F",
                    help="train on smooth synthetic colour gradients for a fraction F of the patches (0-1)")
     p.add_argument("--balance-levels", action="store_true",

@@ -54,6 +54,23 @@ def test_a_synthetic_fraction_mixes_smooth_gradients_into_the_photos(image_folde
     assert spans.max() > 100  # ramps, not flat patches
 
 
+def test_min_scale_one_cuts_patches_at_the_photos_own_scale(image_folder):
+    def verbatim(patch, images):  # found unchanged, up to the flips, somewhere in one of the images
+        for image in images:
+            windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)
+            for flipped in (patch, patch[:, ::-1], patch[::-1], patch[::-1, ::-1]):
+                if (windows == flipped).all(axis=(-3, -2, -1)).any():
+                    return True
+        return False
+
+    own_scale = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0)
+    shrunk = PatchSampler(image_folder, patch=32, batch=16, seed=0)  # default: s drawn in [0.5, 1]
+    assert all(verbatim(p, own_scale.images) for p in own_scale.sample_batch(np.random.default_rng(3)))
+    assert sum(verbatim(p, shrunk.images) for p in shrunk.sample_batch(np.random.default_rng(3))) <= 4
+    with pytest.raises(ValueError, match="min_scale"):
+        PatchSampler(image_folder, patch=32, batch=4, seed=0, min_scale=0)
+
+
 def test_prefetching_workers_give_the_same_batches_in_order(image_folder):
     sampler = PatchSampler(image_folder, patch=32, batch=2, seed=0)
 

@@ -46,6 +46,8 @@ class PatchSampler:
 
     def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5,
                  holdout_every: int = 0, synthetic: float = 0.0):
+        if not 0 < min_scale <= 1:
+            raise ValueError(f"min_scale must be in (0, 1], not {min_scale}")
         training, _ = split_holdout(list_images(folder), holdout_every)
         self.images = [load_rgb(p) for p in training]
         self.images = [im for im in self.images if min(im.shape[:2]) >= patch]

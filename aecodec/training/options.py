@@ -37,5 +37,6 @@ class TrainOptions:
     keep_snapshots: bool = False  # keep a copy of the weights at every checkpoint (OUT/snapshots/)
     stage: str = "joint"  # model 2: "context" trains only the context networks, on rate alone (transforms frozen)
     rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)
+    min_scale: float = 0.5  # patches are cut from squares of side patch / s, s in [min_scale, 1], then shrunk
     synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)
     balance_levels: bool = False  # weigh each sample by 1 / its level's typical loss (training.balance)
