@@ -140,7 +140,7 @@ class ContextEngine(CodecEngine):
             part = values[:, lo:hi][selected]
             settle = np.broadcast_to(padded, (1, hi - lo, *padded.shape))[selected]
             part[settle] = means[settle]  # padding-only elements cost nothing: residual exactly zero
-            coded = means + self._symbols(part - means, scales, rd_rounding)  # what the decoder reconstructs
+            coded = means + self._symbols(part - means, scales, quality, rd_rounding)  # what the decoder reconstructs
             parts.append((coded, means, scales))
             return coded
 

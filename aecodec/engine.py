@@ -17,7 +17,7 @@ import torch
 from aecodec.coding import CodedLatents, HyperLatentChoice, quality_to_level
 from aecodec.container import SCALE_RULE
 from aecodec.entropy import default_gaussian_coder
-from aecodec.entropy.rounding import ROUNDING_WEIGHT, rd_round
+from aecodec.entropy.rounding import ROUNDING_WEIGHT, level_weight, rd_round
 from aecodec.entropy_parameters import HYPER_BAND, HyperSynthesis64, hyper_indexes, hyper_latent_coder
 from aecodec.nn.model import HyperpriorModel
 from aecodec.runtime import Timings, call_timings, resolve_precision
@@ -37,7 +37,8 @@ class CodecEngine:
     # decodable anywhere.
     precision: str = "auto"
     hyper_band: int = HYPER_BAND  # hyper-latent rows per band of the float64 hyper-synthesis
-    # The encoder's rate-distortion rounding of the latent (aecodec.entropy.rounding; 0: nearest integer).
+    # The encoder's rate-distortion rounding of the latent at the lowest level (aecodec.entropy.rounding;
+    # 0: nearest integer); it rises with the level (rounding_weight_at).
     rounding_weight: float = ROUNDING_WEIGHT
 
     def __post_init__(self):
@@ -67,10 +68,15 @@ class CodecEngine:
         level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
         return self.model.gains(level)
 
-    def _symbols(self, residuals: np.ndarray, scales: np.ndarray, rd_rounding: bool) -> np.ndarray:
+    def rounding_weight_at(self, quality: float) -> float:
+        """The weight of rate-distortion rounding at ``quality`` (0: the nearest integers)."""
+        levels = self.model.num_levels
+        return level_weight(quality_to_level(quality, levels) / max(levels - 1, 1), self.rounding_weight)
+
+    def _symbols(self, residuals: np.ndarray, scales: np.ndarray, quality: float, rd_rounding: bool) -> np.ndarray:
         """The symbols to code for ``residuals`` = y - means with snapped ``scales``: rounded by rate and distortion
         (``aecodec.entropy.rounding``) or, without ``rd_rounding``, to the nearest integers."""
-        return rd_round(residuals, scales, self.rounding_weight if rd_rounding else 0.0)
+        return rd_round(residuals, scales, self.rounding_weight_at(quality) if rd_rounding else 0.0)
 
     def _entropy_parameters(self, z_hat: torch.Tensor, scale_rule: str = SCALE_RULE) -> tuple[np.ndarray, np.ndarray]:
         """Means and snapped scales (float32) of the latent, bit-identical on both sides."""
@@ -136,7 +142,7 @@ class CodecEngine:
         transform_end = time.perf_counter()
         symbols = z_hat.to(torch.int32).numpy()
         z_stream = self.hyper_coder.compress(symbols, hyper_indexes(symbols.shape))
-        values = self._symbols(y.numpy() - means, scales, rd_rounding)
+        values = self._symbols(y.numpy() - means, scales, quality, rd_rounding)
         values += means  # what the decoder reconstructs: the coder takes rint(values - means) as the symbols
         y_stream = self.gaussian.compress(values, means, scales, substreams=substreams, threads=threads)
         self.timings.transform_s += transform_end - started

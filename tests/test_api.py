@@ -289,8 +289,8 @@ def test_decoded_latent_equals_quantization(codec):
         z_hat = torch.round(engine.model.h_a(y * gain))
     means, scales = engine._entropy_parameters(z_hat)
     y_hat, symbols = engine.gaussian.decompress(coded.y_stream, means, scales)
-    expected = rd_round((y * gain).numpy() - means, scales, engine.rounding_weight).astype(np.int32)
-    assert engine.rounding_weight > 0 and (expected != np.rint((y * gain).numpy() - means)).any()
+    expected = rd_round((y * gain).numpy() - means, scales, engine.rounding_weight_at(50.0)).astype(np.int32)
+    assert engine.rounding_weight < engine.rounding_weight_at(50.0) < engine.rounding_weight_at(100.0) and (expected != np.rint((y * gain).numpy() - means)).any()
     np.testing.assert_array_equal(symbols, expected)
     np.testing.assert_array_equal(y_hat, symbols.astype(np.float32) + means)
 
@@ -401,7 +401,9 @@ def test_padding_only_latents_are_coded_at_their_means(codec):
 
     decoded = {name: engine.decode_latent(coded, height, width, 60.0, 1) for name, coded in
                (("settled", settled), ("plain", plain))}
-    tolerance = PSNR_TOLERANCE_DB[engine.precision]
+    # Settling changes the hyper-latent, so rate-distortion rounding chooses a little differently around the
+    # visible pixels too (here 13 % fewer bytes for 0.04-0.06 dB): close, not equal.
+    tolerance = 0.1 + PSNR_TOLERANCE_DB[engine.precision]
     assert psnr(decoded["settled"], image) == pytest.approx(psnr(decoded["plain"], image), abs=tolerance)
 
 

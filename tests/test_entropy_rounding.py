@@ -81,3 +81,11 @@ def test_encoder_files_are_smaller_at_nearly_the_same_quality(model_id):
         codec.engine.rounding_weight = rounding.ROUNDING_WEIGHT
     assert rd_bytes < plain_bytes
     assert rd_psnr > plain_psnr - 0.5
+
+
+def test_the_weight_rises_geometrically_from_the_lowest_level_to_the_top():
+    low, middle, top = (rounding.level_weight(f) for f in (0.0, 0.5, 1.0))
+    assert low == rounding.ROUNDING_WEIGHT and top == pytest.approx(low * rounding.ROUNDING_RISE)
+    assert middle == pytest.approx((low * top) ** 0.5)
+    assert rounding.level_weight(-1.0) == low and rounding.level_weight(2.0) == top
+    assert rounding.level_weight(0.7, weight=0.0) == 0.0  # plain rounding stays plain at every level
