@@ -14,7 +14,7 @@ OUT=${OUT:?OUT: the folder whose files come back}
 WEIGHTS=${WEIGHTS:-aecodec/weights/context-gain-n128-m192.safetensors}
 DATA=${DATA:-gpudata/train}
 COMMON=(--data "$DATA" --out "$RUN" --model context --stage joint --device "$DEVICE" --patch 256 --batch 32
-        --lr 1e-4 --context-lr-scale 10 --synthetic 0.125 --balance-levels --no-compile)
+        --lr 1e-4 --context-lr-scale 10 --synthetic 0.125 --balance-levels --min-scale 1 --no-compile)
 
 ls aecodec/_core*.so >/dev/null 2>&1 || python3 setup.py -q build_ext --inplace
 python3 -m aecodec train "${COMMON[@]}" --init-weights "$WEIGHTS" --minutes "$HIGH" || true
