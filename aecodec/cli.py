@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from aecodec.argtypes import FRACTION, SCALE, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, number
+from aecodec.argtypes import FRACTION, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, QUALITY, SCALE, number
 from aecodec.container import DEFAULT_MAX_PIXELS
 from aecodec.outputs import OutputError, write_output
 
