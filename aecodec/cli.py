@@ -526,6 +526,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-scale", type=SCALE, default=default["min_scale"], metavar="S",
                    help="cut each patch from a square of side P / s with s drawn in [S, 1] and shrink it to P "
                         "(1: crops at the photos' own scale)")
+    p.add_argument("--upright", action="store_true",
+                   help="mirror photo patches left-right only, never upside down (photos are lit from above)")
     p.add_argument("--synthetic", type=FRACTION, default=default["synthetic"], metavar="F",
                    help="train on smooth synthetic colour gradients for a fraction F of the patches (0-1)")
     p.add_argument("--balance-levels", action="store_true",

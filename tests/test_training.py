@@ -71,6 +71,24 @@ def test_min_scale_one_cuts_patches_at_the_photos_own_scale(image_folder):
         PatchSampler(image_folder, patch=32, batch=4, seed=0, min_scale=0)
 
 
+def test_upright_patches_are_the_same_crops_never_turned_upside_down(image_folder):
+    def found(patch, images, orientations):
+        for image in images:
+            windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)
+            if any((windows == o(patch)).all(axis=(-3, -2, -1)).any() for o in orientations):
+                return True
+        return False
+
+    upright = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0, upright=True)
+    free = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0)
+    kept, turned = upright.sample_batch(np.random.default_rng(5)), free.sample_batch(np.random.default_rng(5))
+    as_is_or_mirrored = (lambda p: p, lambda p: p[:, ::-1])
+    assert all(found(p, upright.images, as_is_or_mirrored) for p in kept)
+    assert not all(found(p, free.images, as_is_or_mirrored) for p in turned)
+    # the same crops either way (each flip is drawn whether or not it is applied), so forks stay comparable
+    assert all((k == t).all() or (k == t[::-1]).all() for k, t in zip(kept, turned))
+
+
 def test_prefetching_workers_give_the_same_batches_in_order(image_folder):
     sampler = PatchSampler(image_folder, patch=32, batch=2, seed=0)
 

@@ -40,12 +40,13 @@ class PatchSampler:
 
     Each patch is cut from a random image at a random place, from a square of side P / s with s
     drawn in [min_scale, 1] and resized to P (area-averaging, so noise and demosaicing artefacts
-    shrink like in a downscaled photo), then flipped at random. A fraction ``synthetic`` of the patches
+    shrink like in a downscaled photo), then flipped at random (left-right only when ``upright``: photos
+    are not symmetric upside down, light comes from above). A fraction ``synthetic`` of the patches
     are smooth synthetic gradients instead (``smooth_gradient``): content the photos hold little of.
     """
 
     def __init__(self, folder: str | Path, patch: int, batch: int, seed: int, min_scale: float = 0.5,
-                 holdout_every: int = 0, synthetic: float = 0.0):
+                 holdout_every: int = 0, synthetic: float = 0.0, upright: bool = False):
         if not 0 < min_scale <= 1:
             raise ValueError(f"min_scale must be in (0, 1], not {min_scale}")
         training, _ = split_holdout(list_images(folder), holdout_every)
@@ -54,6 +55,7 @@ class PatchSampler:
         if not self.images:
             raise ValueError(f"no image in {folder} is at least {patch} pixels on each side")
         self.patch, self.batch, self.min_scale, self.synthetic = patch, batch, min_scale, synthetic
+        self.upright = upright
         self.rng = np.random.default_rng(seed)
         # Sample images in proportion to their area so that every pixel is equally likely.
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
@@ -74,7 +76,7 @@ class PatchSampler:
             crop = np.asarray(Image.fromarray(crop).resize((self.patch, self.patch), Image.Resampling.BOX))
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and not self.upright:  # drawn either way: the same crops with and without
             crop = crop[::-1]
         return crop
 

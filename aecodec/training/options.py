@@ -39,4 +39,5 @@ class TrainOptions:
     rate_proxy: str = "noise"  # "ste": likelihoods of the really coded values (fine-tuning; see HyperpriorModel)
     min_scale: float = 0.5  # patches are cut from squares of side patch / s, s in [min_scale, 1], then shrunk
     synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)
+    upright: bool = False  # photo patches are mirrored left-right only, never turned upside down
     balance_levels: bool = False  # weigh each sample by 1 / its level's typical loss (training.balance)

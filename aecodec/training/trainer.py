@@ -273,7 +273,7 @@ class Trainer:
     def run(self) -> None:
         opt = self.opt
         sampler = PatchSampler(opt.data, opt.patch, opt.batch, seed=opt.seed, holdout_every=opt.holdout_every,
-                               synthetic=opt.synthetic, min_scale=opt.min_scale)
+                               synthetic=opt.synthetic, min_scale=opt.min_scale, upright=opt.upright)
         self.log({"event": "start", "device": str(self.device), "precision": self.precision,
                   "threads": torch.get_num_threads(), "world": self.world, "images": len(sampler.images),
                   "options": asdict(opt)})
