@@ -54,37 +54,34 @@ def test_a_synthetic_fraction_mixes_smooth_gradients_into_the_photos(image_folde
     assert spans.max() > 100  # ramps, not flat patches
 
 
-def test_min_scale_one_cuts_patches_at_the_photos_own_scale(image_folder):
-    def verbatim(patch, images):  # found unchanged, up to the flips, somewhere in one of the images
-        for image in images:
-            windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)
-            for flipped in (patch, patch[:, ::-1], patch[::-1], patch[::-1, ::-1]):
-                if (windows == flipped).all(axis=(-3, -2, -1)).any():
-                    return True
-        return False
+FLIPS = (lambda p: p, lambda p: p[:, ::-1], lambda p: p[::-1], lambda p: p[::-1, ::-1])
 
+
+def found_in(patch, images, orientations=FLIPS) -> bool:
+    """Whether ``patch``, turned one of ``orientations``' ways, appears unchanged in one of the images."""
+    for image in images:
+        windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)
+        if any((windows == turn(patch)).all(axis=(-3, -2, -1)).any() for turn in orientations):
+            return True
+    return False
+
+
+def test_min_scale_one_cuts_patches_at_the_photos_own_scale(image_folder):
     own_scale = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0)
     shrunk = PatchSampler(image_folder, patch=32, batch=16, seed=0)  # default: s drawn in [0.5, 1]
-    assert all(verbatim(p, own_scale.images) for p in own_scale.sample_batch(np.random.default_rng(3)))
-    assert sum(verbatim(p, shrunk.images) for p in shrunk.sample_batch(np.random.default_rng(3))) <= 4
+    assert all(found_in(p, own_scale.images) for p in own_scale.sample_batch(np.random.default_rng(3)))
+    assert sum(found_in(p, shrunk.images) for p in shrunk.sample_batch(np.random.default_rng(3))) <= 4
     with pytest.raises(ValueError, match="min_scale"):
         PatchSampler(image_folder, patch=32, batch=4, seed=0, min_scale=0)
 
 
 def test_upright_patches_are_the_same_crops_never_turned_upside_down(image_folder):
-    def found(patch, images, orientations):
-        for image in images:
-            windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)
-            if any((windows == o(patch)).all(axis=(-3, -2, -1)).any() for o in orientations):
-                return True
-        return False
-
     upright = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0, upright=True)
     free = PatchSampler(image_folder, patch=32, batch=16, seed=0, min_scale=1.0)
     kept, turned = upright.sample_batch(np.random.default_rng(5)), free.sample_batch(np.random.default_rng(5))
-    as_is_or_mirrored = (lambda p: p, lambda p: p[:, ::-1])
-    assert all(found(p, upright.images, as_is_or_mirrored) for p in kept)
-    assert not all(found(p, free.images, as_is_or_mirrored) for p in turned)
+    as_is_or_mirrored = FLIPS[:2]
+    assert all(found_in(p, upright.images, as_is_or_mirrored) for p in kept)
+    assert not all(found_in(p, free.images, as_is_or_mirrored) for p in turned)
     # the same crops either way (each flip is drawn whether or not it is applied), so forks stay comparable
     assert all((k == t).all() or (k == t[::-1]).all() for k, t in zip(kept, turned))
 
