@@ -533,6 +533,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--balance-levels", action="store_true",
                    help="weigh each patch's loss by 1 / the typical loss at its level, so every level's relative "
                         "gain counts alike (as in BD-rate) instead of the top levels' absolute loss dominating")
+    p.add_argument("--conditioned-synthesis", action="store_true",
+                   help="give the synthesis per-level channel scales and shifts (starting neutral, so the model "
+                        "first decodes as before); weights that have them keep them")
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -53,6 +53,9 @@ class LatentCoder(Protocol):
     def analyze(self, rgb: np.ndarray) -> torch.Tensor:
         """The latent before gain of an HxWx3 uint8 image."""
 
+    def level(self, quality: float) -> torch.Tensor:
+        """The model's continuous level position (1,) of ``quality``."""
+
     def gains(self, quality: float) -> tuple[torch.Tensor, torch.Tensor]:
         """The gain and inverse gain of ``quality``."""
 
@@ -67,5 +70,6 @@ class LatentCoder(Protocol):
                       scale_rule: str) -> np.ndarray:
         """The HxWx3 uint8 image of the coded streams."""
 
-    def synthesize(self, latent: torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """(1, 3, height, width) uint8 pixels of a latent after inverse gain (refinement's cost function)."""
+    def synthesize(self, latent: torch.Tensor, height: int, width: int, quality: float) -> torch.Tensor:
+        """(1, 3, height, width) uint8 pixels of a latent after inverse gain at ``quality`` (refinement's cost
+        function)."""

@@ -180,7 +180,7 @@ class ContextEngine(CodecEngine):
         decoded = time.perf_counter()
         _, inverse_gain = self.gains(quality)
         with torch.inference_mode():
-            x_hat = self.synthesize(latent * inverse_gain, height, width)
+            x_hat = self.synthesize(latent * inverse_gain, height, width, quality)
         self.timings.transform_s += time.perf_counter() - decoded
         self.timings.entropy_s += decoded - started
         return np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())

@@ -63,10 +63,13 @@ class CodecEngine:
 
     # ----- shared by both sides -------------------------------------------------------------
 
+    def level(self, quality: float) -> torch.Tensor:
+        """The model's continuous level position (1,) of ``quality``."""
+        return torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
+
     def gains(self, quality: float) -> tuple[torch.Tensor, torch.Tensor]:
         """Gain and inverse gain (1, M, 1, 1) of ``quality``."""
-        level = torch.tensor([quality_to_level(quality, self.model.num_levels)], dtype=torch.float32)
-        return self.model.gains(level)
+        return self.model.gains(self.level(quality))
 
     def rounding_weight_at(self, quality: float) -> float:
         """The weight of rate-distortion rounding at ``quality`` (0: the nearest integers)."""
@@ -93,9 +96,10 @@ class CodecEngine:
         return apply_tiled(x, transform, scale, out_channels, self.tile_latent, self.tile_margin,
                            self.precision == "bf16", crop)
 
-    def synthesize(self, latent: torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """(1, 3, height, width) uint8 pixels of a decoded latent (after inverse gain), in tiles."""
-        return self._tiled(latent, self.model.g_s, scale=LATENT_STRIDE, out_channels=3, crop=(height, width))
+    def synthesize(self, latent: torch.Tensor, height: int, width: int, quality: float) -> torch.Tensor:
+        """(1, 3, height, width) uint8 pixels of a decoded latent (after inverse gain) at ``quality``, in tiles."""
+        return self._tiled(latent, self.model.synthesis(self.level(quality)), scale=LATENT_STRIDE, out_channels=3,
+                           crop=(height, width))
 
     # ----- encoder -------------------------------------------------------------------------
 
@@ -206,7 +210,7 @@ class CodecEngine:
         _, inverse_gain = self.gains(quality)
         with torch.inference_mode():
             y = torch.from_numpy(y_hat) * inverse_gain
-            x_hat = self.synthesize(y, height, width)
+            x_hat = self.synthesize(y, height, width, quality)
         image = np.ascontiguousarray(x_hat[0].permute(1, 2, 0).numpy())
         self.timings.transform_s += transform_s + time.perf_counter() - started
         self.timings.entropy_s += entropy_s

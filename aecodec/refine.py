@@ -105,9 +105,10 @@ def refine_for_quality(coder: LatentCoder, rgb: np.ndarray, y: torch.Tensor, qua
     lam = lambda_of(model, quality)
     bf16 = coder.precision == "bf16"
     if rgb.shape[0] * rgb.shape[1] <= MAX_REFINE_PIXELS:
-        refined = refine_latent(model, image, y, gain, inverse_gain, lam, steps, bf16)
+        refined = refine_latent(model, image, y, gain, inverse_gain, lam, steps, bf16, level=coder.level(quality))
     else:
-        refined = refine_latent_in_tiles(model, image, y, gain, inverse_gain, lam, steps, bf16, tile=TILE_LATENT)
+        refined = refine_latent_in_tiles(model, image, y, gain, inverse_gain, lam, steps, bf16, tile=TILE_LATENT,
+                                         level=coder.level(quality))
         if rate_distortion_cost(coder, image, refined, quality) >= rate_distortion_cost(coder, image, y, quality):
             refined = y
     call_timings().transform_s += time.perf_counter() - started
@@ -124,7 +125,7 @@ def rate_distortion_cost(coder: LatentCoder, image: torch.Tensor, y: torch.Tenso
         y = y * gain
         z_hat = torch.round(model.h_a(y))
         y_hat, y_likelihood = hyperprior_latent(model, y, z_hat)
-        x_hat = coder.synthesize(y_hat * inverse_gain, *image.shape[-2:])
+        x_hat = coder.synthesize(y_hat * inverse_gain, *image.shape[-2:], quality)
         out = {"x_hat": x_hat.float() / 255, "y_likelihood": y_likelihood,
                "z_likelihood": model.hyper_prior.likelihood(z_hat)}
         return float(rate_distortion_loss(out, image, lambda_of(model, quality))["loss"])
@@ -155,11 +156,11 @@ def hyper_latent_choice(steps: int) -> HyperLatentChoice | None:
 
 def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Tensor, gain: torch.Tensor,
                   inverse_gain: torch.Tensor, lam: torch.Tensor, steps: int, bf16: bool, seed: int = 0,
-                  window: Window | None = None) -> torch.Tensor:
+                  window: Window | None = None, *, level: torch.Tensor) -> torch.Tensor:
     """A latent (before gain, like ``latent``) with a lower rate-distortion cost for ``image``.
 
     ``image``: (1, 3, H, W) float in [0, 1], unpadded; ``latent``: (1, M, h, w) of the padded image;
-    ``lam``: (1,) the training lambda of the quality (``model.lambdas_at``). With ``window``, only the
+    ``lam``: (1,) the training lambda of the quality (``model.lambdas_at``); ``level``: (1,) its level. With ``window``, only the
     latent inside it changes and only its bits and pixels are scored; the rest is context.
     """
     height, width = image.shape[-2:]
@@ -167,6 +168,7 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
     frozen = [p for p in model.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
+    synthesis = model.synthesis(level)
     if window is None:
         window = Window(0, 0, latent.shape[-2], latent.shape[-1])
         inside = None
@@ -188,7 +190,7 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
         z_coded = z + noise_like(z) if proxy else z_hat
         y_hat, y_likelihood = hyperprior_latent(model, y, z_hat, y + noise_like(y) if proxy else None)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            x_hat = model.g_s(y_hat * inverse_gain).float()[:, :, :height, :width]
+            x_hat = synthesis(y_hat * inverse_gain).float()[:, :, :height, :width]
         z_likelihood = model.hyper_prior.likelihood(z_coded)
         out = {
             "x_hat": x_hat[:, :, x_rows, x_cols],
@@ -232,7 +234,8 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
 
 def refine_latent_in_tiles(model: HyperpriorModel, image: torch.Tensor, latent: torch.Tensor, gain: torch.Tensor,
                            inverse_gain: torch.Tensor, lam: torch.Tensor, steps: int, bf16: bool,
-                           tile: int = TILE_LATENT, margin: int = TILE_MARGIN, seed: int = 0) -> torch.Tensor:
+                           tile: int = TILE_LATENT, margin: int = TILE_MARGIN, seed: int = 0, *,
+                           level: torch.Tensor) -> torch.Tensor:
     """``refine_latent`` tile by tile: memory bounded by the tile, whatever the image size.
 
     Tiles are refined in raster order, each seeing its neighbours' refined latent as context. Each tile
@@ -249,7 +252,7 @@ def refine_latent_in_tiles(model: HyperpriorModel, image: torch.Tensor, latent: 
         pixel_rows, pixel_cols = region.scaled(LATENT_STRIDE)
         y[:, :, rows, cols] = refine_latent(model, image[:, :, pixel_rows, pixel_cols], y[:, :, rows, cols], gain,
                                             inverse_gain, lam, steps, bf16, seed=seed + index,
-                                            window=inner.relative_to(region))
+                                            window=inner.relative_to(region), level=level)
     return y
 
 

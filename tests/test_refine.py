@@ -99,12 +99,13 @@ def test_a_window_refines_only_its_own_latent(codec, image):
     engine = codec.engine
     latent = engine.analyze(image)
     gain, inverse_gain = engine.gains(QUALITY)
-    lam = engine.model.lambdas_at(torch.tensor([quality_to_level(QUALITY, engine.model.num_levels)]))
+    lam = engine.model.lambdas_at(engine.level(QUALITY))
     x = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)[None]
     window = Window(4, 4, 8, 12)
     # 16 steps (effort 2's count): refinement keeps the start unless a step beats it, and with 8 steps
     # some weights found nothing better in so small a window.
-    refined = refine_latent(engine.model, x, latent, gain, inverse_gain, lam, 16, bf16=False, window=window)
+    refined = refine_latent(engine.model, x, latent, gain, inverse_gain, lam, 16, bf16=False, window=window,
+                            level=engine.level(QUALITY))
     inside = torch.zeros_like(latent, dtype=torch.bool)
     inside[:, :, 4:8, 4:12] = True
     assert torch.equal(refined[~inside], latent[~inside])
@@ -115,7 +116,7 @@ def test_tiles_must_line_up_with_the_hyper_latent(codec, image):
     engine = codec.engine
     with pytest.raises(ValueError, match="multiples of 4"):
         refine_latent_in_tiles(engine.model, torch.zeros(1, 3, 64, 64), torch.zeros(1, 192, 4, 4),
-                               torch.ones(1), torch.ones(1), torch.ones(1), 1, False, tile=6)
+                               torch.ones(1), torch.ones(1), torch.ones(1), 1, False, tile=6, level=torch.zeros(1))
 
 
 def test_lambda_at_matches_training_levels(codec):

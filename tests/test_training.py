@@ -15,7 +15,7 @@ from aecodec.nn.store import read_metadata
 from aecodec.releases import encoder_weights
 from aecodec.training.data import PatchSampler, split_holdout, step_batches
 from aecodec.training.options import TrainOptions
-from aecodec.training.trainer import Trainer
+from aecodec.training.trainer import Trainer, load_new_parts
 from conftest import synthetic_photo, training_log
 
 
@@ -142,6 +142,28 @@ def test_resume_takes_this_runs_learning_rate_scales(image_folder, tmp_path):
     scales = {group["name"]: group["lr_scale"] for group in trainer.optimizer.param_groups}
     assert scales["context"] == 10.0 and scales["transforms"] == 1.0
     assert trainer.optimizer.state  # the moments came back with the checkpoint
+
+
+def test_a_conditioned_synthesis_joins_a_running_model_and_stays(image_folder, tmp_path):
+    """--conditioned-synthesis on a checkpoint without one: the run goes on from its step with its Adam moments,
+    the new scales start neutral (the same objective) and learn; resuming without the option keeps them."""
+    small = dict(model="context", n=16, m=192)
+    Trainer(options(image_folder, tmp_path / "run", 3, **small)).run()
+    plain = Trainer(options(image_folder, tmp_path / "run", 3, resume=True, **small))
+    trainer = Trainer(options(image_folder, tmp_path / "run", 6, resume=True, conditioned_synthesis=True, **small))
+    assert trainer.step == 3 and trainer.model.config.conditioned_synthesis
+    assert _objective(trainer, image_folder) == pytest.approx(_objective(plain, image_folder), rel=1e-6)
+    names = [group["name"] for group in trainer.optimizer.param_groups]
+    assert names[-1] == "modulation" and len(trainer.optimizer.state) == len(plain.optimizer.state)
+    trainer.run()
+    weights = load_file(tmp_path / "run" / "weights.safetensors")
+    assert weights["synthesis_modulation.log_scale"].abs().max() > 0
+    again = Trainer(options(image_folder, tmp_path / "run", 7, resume=True, **small))
+    assert again.model.config.conditioned_synthesis and again.step == 6
+    torch.testing.assert_close(again.model.synthesis_modulation.log_scale,
+                               trainer.model.synthesis_modulation.log_scale, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="does not fit"):
+        load_new_parts(plain.model, {k: v for k, v in plain.model.state_dict().items() if k != "g_s.0.weight"})
 
 
 def _objective(trainer: Trainer, image_folder) -> float:

@@ -14,7 +14,7 @@ later table, so it may run in any precision.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -43,11 +43,12 @@ class ContextModelConfig(ModelConfig):
             raise ValueError(f"slices {self.slices} must add up to m={self.m}")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "kind": "context"}
+        return {**super().to_dict(), "slices": self.slices, "width": self.width, "kind": "context"}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ContextModelConfig":
-        return cls(n=int(data["n"]), m=int(data["m"]), lambdas=tuple(float(v) for v in data["lambdas"]),
+        base = ModelConfig.from_dict(data)
+        return cls(n=base.n, m=base.m, lambdas=base.lambdas, conditioned_synthesis=base.conditioned_synthesis,
                    slices=tuple(int(v) for v in data["slices"]), width=int(data["width"]))
 
 

@@ -9,12 +9,14 @@ one model covers the whole rate range.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, asdict
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from aecodec.nn.conditioning import LevelModulation, conditioned_transform, interpolate_levels
 from aecodec.nn.gdn import GDN
 from aecodec.nn.priors import FactorizedPrior
 from aecodec.nn.rate import hyperprior_latent, round_ste
@@ -31,13 +33,19 @@ class ModelConfig:
     n: int = 128
     m: int = 192
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
+    # Per-level channel scales and shifts inside the synthesis (aecodec.nn.conditioning).
+    conditioned_synthesis: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.conditioned_synthesis:  # the stored configs of weights without it stay as they were
+            del data["conditioned_synthesis"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
-        return cls(n=int(data["n"]), m=int(data["m"]), lambdas=tuple(float(v) for v in data["lambdas"]))
+        return cls(n=int(data["n"]), m=int(data["m"]), lambdas=tuple(float(v) for v in data["lambdas"]),
+                   conditioned_synthesis=bool(data.get("conditioned_synthesis", False)))
 
 
 def _conv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -80,6 +88,11 @@ class HyperpriorModel(nn.Module):
         self.log_gain = nn.Parameter(spread[:, None].repeat(1, m))
         self.log_inverse_gain = nn.Parameter(-spread[:, None].repeat(1, m))
         self.register_buffer("lambdas", torch.tensor(config.lambdas, dtype=torch.float32))
+        self.synthesis_modulation = (LevelModulation(levels, len(self.MODULATED_SYNTHESIS_LAYERS), n)
+                                     if config.conditioned_synthesis else None)
+
+    # The synthesis layers (its inverse GDNs) whose outputs a conditioned synthesis scales and shifts per level.
+    MODULATED_SYNTHESIS_LAYERS = (1, 3, 5)
 
     def gain_parameters(self) -> list[nn.Parameter]:
         return [self.log_gain, self.log_inverse_gain]
@@ -88,21 +101,26 @@ class HyperpriorModel(nn.Module):
     def num_levels(self) -> int:
         return len(self.config.lambdas)
 
+    def modulation_parameters(self) -> list[nn.Parameter]:
+        """The conditioned synthesis's per-level scales and shifts (none without it)."""
+        return list(self.synthesis_modulation.parameters()) if self.synthesis_modulation is not None else []
+
     def gains(self, level: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Gain and inverse gain (B, M, 1, 1) at continuous level positions ``level`` (B,) in [0, L-1]."""
-        level = level.clamp(0, self.num_levels - 1)
-        low = level.floor().long().clamp(max=self.num_levels - 2)
-        frac = (level - low.to(level.dtype)).unsqueeze(1)
-        log_g = self.log_gain[low] * (1 - frac) + self.log_gain[low + 1] * frac
-        log_ig = self.log_inverse_gain[low] * (1 - frac) + self.log_inverse_gain[low + 1] * frac
+        log_g = interpolate_levels(self.log_gain, level)
+        log_ig = interpolate_levels(self.log_inverse_gain, level)
         return torch.exp(log_g)[..., None, None], torch.exp(log_ig)[..., None, None]
 
     def lambdas_at(self, level: torch.Tensor) -> torch.Tensor:
         """Training lambda (B,) at continuous level positions ``level`` (B,), interpolated geometrically."""
-        log_lambdas = torch.log(self.lambdas.to(level.device))
-        low = level.floor().long().clamp(max=self.num_levels - 2)
-        frac = level - low.to(level.dtype)
-        return torch.exp(log_lambdas[low] * (1 - frac) + log_lambdas[low + 1] * frac)
+        return torch.exp(interpolate_levels(torch.log(self.lambdas.to(level.device)), level))
+
+    def synthesis(self, level: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The synthesis transform at continuous level positions ``level`` (B,): latent after inverse gain to
+        pixels. Without a conditioned synthesis it is ``g_s`` at every level."""
+        if self.synthesis_modulation is None:
+            return self.g_s
+        return conditioned_transform(self.g_s, self.MODULATED_SYNTHESIS_LAYERS, self.synthesis_modulation, level)
 
     def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
@@ -136,5 +154,5 @@ class HyperpriorModel(nn.Module):
         z_coded = z_hat if rate_proxy == "ste" else z + torch.empty_like(z).uniform_(-0.5, 0.5)
         z_likelihood = self.hyper_prior.likelihood(z_coded)
         y_hat, y_likelihood = self.code_latent(y, z_hat, rate_proxy)
-        x_hat = self.g_s(y_hat * inverse_gain)
+        x_hat = self.synthesis(level)(y_hat * inverse_gain)
         return {"x_hat": x_hat.float(), "y_likelihood": y_likelihood, "z_likelihood": z_likelihood}

@@ -41,3 +41,4 @@ class TrainOptions:
     synthetic: float = 0.0  # fraction of training patches that are smooth synthetic gradients (data.smooth_gradient)
     upright: bool = False  # photo patches are mirrored left-right only, never turned upside down
     balance_levels: bool = False  # weigh each sample by 1 / its level's typical loss (training.balance)
+    conditioned_synthesis: bool = False  # per-level channel scales and shifts inside the synthesis (nn.conditioning)

@@ -54,6 +54,9 @@ def resolve_precision(name: str, device: torch.device) -> str:
 
 
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
+MODULATION_LR_SCALE = 10.0  # the same for a conditioned synthesis's per-level scales and shifts (start neutral)
+# What a model may gain over the weights or checkpoint it starts from: parts that start neutral.
+NEW_PARTS = ("contexts.", "synthesis_modulation.")
 
 
 def build_model(options: TrainOptions, stored: dict | None = None) -> HyperpriorModel:
@@ -62,21 +65,25 @@ def build_model(options: TrainOptions, stored: dict | None = None) -> Hyperprior
     if options.model not in ("hyperprior", "context"):
         raise ValueError(f"model must be 'hyperprior' or 'context', got {options.model!r}")
     n, m = (int(stored["n"]), int(stored["m"])) if stored else (options.n, options.m)
+    # A conditioned synthesis, once there, stays; --conditioned-synthesis adds one to weights without it.
+    conditioned = options.conditioned_synthesis or bool(stored and stored.get("conditioned_synthesis"))
     if options.model == "context":  # the levels stay this run's: fewer stored ones are extended on loading
         slices = ({"slices": tuple(stored["slices"]), "width": int(stored["width"])}
                   if stored and "slices" in stored else {})
-        return ContextModel(ContextModelConfig(n=n, m=m, **slices))
-    return HyperpriorModel(ModelConfig(n=n, m=m))
+        return ContextModel(ContextModelConfig(n=n, m=m, conditioned_synthesis=conditioned, **slices))
+    return HyperpriorModel(ModelConfig(n=n, m=m, conditioned_synthesis=conditioned))
 
 
 def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0) -> torch.optim.Adam:
-    """Adam with the gain vectors, and model 2's context networks, in groups of their own learning rates.
+    """Adam with the gain vectors, model 2's context networks and a conditioned synthesis's per-level scales in
+    groups of their own learning rates.
 
-    The group named "transforms" holds model 1's parts (frozen at the start of a context-first run).
+    The group named "transforms" holds model 1's parts (frozen at the start of a context-first run). New groups
+    go last, so that a checkpoint saved without them resumes (``_restore``).
     """
-    gains = {id(p) for p in model.gain_parameters()}
     context = model.context_parameters() if isinstance(model, ContextModel) else []
-    special = gains | {id(p) for p in context}
+    modulation = model.modulation_parameters()
+    special = {id(p) for p in [*model.gain_parameters(), *context, *modulation]}
     rest = [p for p in model.parameters() if id(p) not in special]
     groups = [
         {"params": rest, "lr_scale": 1.0, "name": "transforms"},
@@ -84,7 +91,33 @@ def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float =
     ]
     if context:
         groups.append({"params": context, "lr_scale": context_lr_scale, "name": "context"})
+    if modulation:
+        groups.append({"params": modulation, "lr_scale": MODULATION_LR_SCALE, "name": "modulation"})
     return torch.optim.Adam(groups, lr=lr)
+
+
+def load_new_parts(model: HyperpriorModel, state: dict, source: str = "the checkpoint") -> None:
+    """Loads ``state`` into ``model``, which may have parts the state lacks if they start neutral (``NEW_PARTS``:
+    model 2's context networks over model 1's weights, a conditioned synthesis over weights without one)."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not name.startswith(NEW_PARTS) for name in missing):
+        raise ValueError(f"{source} does not fit this model: missing {missing}, unexpected {unexpected}")
+
+
+def with_new_groups(saved: dict, optimizer: torch.optim.Optimizer) -> dict:
+    """``saved`` (an optimizer state dict) extended by the groups ``optimizer`` has beyond it, with no state yet
+    (their parameters are parts new to this run, see ``load_new_parts``)."""
+    current = optimizer.state_dict()["param_groups"]
+    groups = [dict(group) for group in saved["param_groups"]]
+    if [g["name"] for g in groups] != [g["name"] for g in current[:len(groups)]]:
+        raise ValueError(f"the checkpoint's optimizer groups {[g['name'] for g in groups]} do not fit this model's "
+                         f"{[g['name'] for g in current]}")
+    next_id = sum(len(group["params"]) for group in groups)
+    for group in current[len(groups):]:
+        count = len(group["params"])
+        groups.append({**group, "params": list(range(next_id, next_id + count))})
+        next_id += count
+    return {"state": saved["state"], "param_groups": groups}
 
 
 class Trainer:
@@ -172,10 +205,10 @@ class Trainer:
             if state["model"]["lambdas"].numel() != len(lambdas):
                 state = extend_checkpoint(state, lambdas)
                 self.log({"event": "levels extended", "lambdas": list(lambdas)})
-            self.model.load_state_dict(state["model"])
-            self.ema.load_state_dict(state["ema"])
+            load_new_parts(self.model, state["model"])
+            load_new_parts(self.ema, state["ema"])
             scales = {group["name"]: group["lr_scale"] for group in self.optimizer.param_groups}
-            self.optimizer.load_state_dict(state["optimizer"])
+            self.optimizer.load_state_dict(with_new_groups(state["optimizer"], self.optimizer))
             for group in self.optimizer.param_groups:  # the options of this run, not the checkpoint's
                 group["lr_scale"] = scales[group["name"]]
             self.step, self.elapsed = state["step"], state["elapsed"]
@@ -190,10 +223,7 @@ class Trainer:
                 weights = extend_state(weights, self.model.config.lambdas)
                 self.log({"event": "levels extended", "lambdas": list(self.model.config.lambdas)})
             # Model 2 starts from model 1's weights: only its (zero-initialised) context part is new.
-            missing, unexpected = self.model.load_state_dict(weights, strict=False)
-            if unexpected or any(not name.startswith("contexts.") for name in missing):
-                raise ValueError(f"{self.opt.init_weights} does not fit this model: missing {missing}, "
-                                 f"unexpected {unexpected}")
+            load_new_parts(self.model, weights, self.opt.init_weights)
             self.ema.load_state_dict(self.model.state_dict())
             self.step = int(meta.get("steps", 0))
             self.elapsed = float(meta.get("train_seconds", 0.0))

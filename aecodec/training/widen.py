@@ -37,7 +37,8 @@ def widen(model: ContextModel, extra: int, seed: int = 0) -> ContextModel:
         raise ValueError(f"extra must be at least 1, got {extra}")
     old = model.config
     m, m2 = old.m, old.m + extra
-    config = ContextModelConfig(n=old.n, m=m2, lambdas=old.lambdas, slices=(*old.slices, extra), width=old.width)
+    config = ContextModelConfig(n=old.n, m=m2, lambdas=old.lambdas, conditioned_synthesis=old.conditioned_synthesis,
+                                slices=(*old.slices, extra), width=old.width)
     wide = ContextModel(config)
     generator = torch.Generator().manual_seed(seed)
     src = model.state_dict()
