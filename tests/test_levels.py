@@ -14,9 +14,9 @@ from conftest import synthetic_photo, training_log
 OLD_LAMBDAS = DEFAULT_LAMBDAS[2:]
 
 
-def small_model(lambdas):
+def small_model(lambdas, conditioned=False):
     torch.manual_seed(0)
-    return HyperpriorModel(ModelConfig(n=16, m=24, lambdas=tuple(lambdas)))
+    return HyperpriorModel(ModelConfig(n=16, m=24, lambdas=tuple(lambdas), conditioned_synthesis=conditioned))
 
 
 def test_old_levels_keep_their_gains_and_new_ones_continue_the_line():
@@ -41,8 +41,8 @@ def test_only_levels_below_the_lowest_can_be_added():
         prepended_count(OLD_LAMBDAS, (*OLD_LAMBDAS, 0.5))
 
 
-def _checkpoint_with(lambdas) -> dict:
-    model = small_model(lambdas)
+def _checkpoint_with(lambdas, conditioned=False) -> dict:
+    model = small_model(lambdas, conditioned)
     optimizer = build_optimizer(model, 1e-3)
     for p in model.parameters():
         p.grad = torch.ones_like(p)
@@ -51,13 +51,19 @@ def _checkpoint_with(lambdas) -> dict:
             "step": 5, "elapsed": 1.0}
 
 
-def test_checkpoint_extension_grows_the_optimizer_moments():
-    checkpoint = extend_checkpoint(_checkpoint_with(OLD_LAMBDAS), DEFAULT_LAMBDAS)
-    model = small_model(DEFAULT_LAMBDAS)
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_checkpoint_extension_grows_the_optimizer_moments(conditioned):
+    old = _checkpoint_with(OLD_LAMBDAS, conditioned)
+    checkpoint = extend_checkpoint(old, DEFAULT_LAMBDAS)
+    model = small_model(DEFAULT_LAMBDAS, conditioned)
     optimizer = build_optimizer(model, 1e-3)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
-    for p in model.gain_parameters():
+    if conditioned:  # the new levels' scales start as the lowest old level's; the old levels keep theirs
+        table = model.synthesis_modulation.log_scale
+        torch.testing.assert_close(table[:2], table[2:3].expand(2, -1, -1))
+        assert (table[2:] != 0).any()
+    for p in [*model.gain_parameters(), *model.modulation_parameters()]:
         moments = optimizer.state[p]
         assert moments["exp_avg"].shape == p.shape
         assert (moments["exp_avg"][:2] == 0).all() and (moments["exp_avg_sq"][:2] > 0).all()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, asdict
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 from aecodec.nn.conditioning import LevelModulation, conditioned_transform, interpolate_levels
 from aecodec.nn.gdn import GDN

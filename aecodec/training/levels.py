@@ -1,7 +1,8 @@
 """Growing a trained model's quality range: new gain levels below its lowest lambda.
 
 The new levels' log-gains continue the line through the two lowest trained levels, so a model
-extended this way starts from the rate that extrapolating its gains gives, and training refines them.
+extended this way starts from the rate that extrapolating its gains gives, and training refines them; a
+conditioned synthesis's per-level scales and shifts start as the lowest trained level's.
 Checkpoints and weights files with fewer levels are extended on load (``Trainer``), optimizer state
 included, so a run continues where it was.
 """
@@ -14,6 +15,9 @@ from collections.abc import Sequence
 import torch
 
 GAIN_KEYS = ("log_gain", "log_inverse_gain")
+MODULATION_KEYS = ("synthesis_modulation.log_scale", "synthesis_modulation.shift")
+# The optimizer groups (``trainer.build_optimizer``) whose parameters are per-level tables.
+LEVEL_GROUPS = ("gains", "modulation")
 
 
 def prepended_count(old: Sequence[float], new: Sequence[float]) -> int:
@@ -38,23 +42,27 @@ def extend_state(state: dict[str, torch.Tensor], lambdas: Sequence[float]) -> di
     out = dict(state)
     for key in GAIN_KEYS:
         out[key] = _extrapolate_rows(state[key], count)
+    for key in MODULATION_KEYS:
+        if key in state:
+            out[key] = torch.cat([state[key][:1].expand(count, *state[key].shape[1:]), state[key]])
     out["lambdas"] = torch.tensor(list(lambdas), dtype=state["lambdas"].dtype, device=state["lambdas"].device)
     return out
 
 
 def extend_optimizer_state(optimizer_state: dict, old_levels: int, count: int) -> dict:
-    """Adam moments of the gain tables grown by ``count`` rows: no momentum, level 0's second moment."""
-    gain_ids = optimizer_state["param_groups"][-1]["params"]  # build_optimizer puts the gains last
-    for param_id in gain_ids:
+    """Adam moments of the per-level tables grown by ``count`` rows: no momentum, level 0's second moment."""
+    table_ids = [param_id for group in optimizer_state["param_groups"] if group.get("name") in LEVEL_GROUPS
+                 for param_id in group["params"]]
+    for param_id in table_ids:
         moments = optimizer_state["state"].get(param_id, {})
         for name in ("exp_avg", "exp_avg_sq"):
             table = moments.get(name)
             if table is None:
                 continue
             if table.shape[0] != old_levels:
-                raise ValueError(f"optimizer state of a gain table has {table.shape[0]} rows, expected {old_levels}")
+                raise ValueError(f"optimizer state of a level table has {table.shape[0]} rows, expected {old_levels}")
             first = torch.zeros_like(table[:1]) if name == "exp_avg" else table[:1]
-            moments[name] = torch.cat([first.repeat(count, 1), table])
+            moments[name] = torch.cat([first.expand(count, *table.shape[1:]), table])
     return optimizer_state
 
 
