@@ -160,8 +160,8 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
     """A latent (before gain, like ``latent``) with a lower rate-distortion cost for ``image``.
 
     ``image``: (1, 3, H, W) float in [0, 1], unpadded; ``latent``: (1, M, h, w) of the padded image;
-    ``lam``: (1,) the training lambda of the quality (``model.lambdas_at``); ``level``: (1,) its level. With ``window``, only the
-    latent inside it changes and only its bits and pixels are scored; the rest is context.
+    ``lam``: (1,) the training lambda of the quality (``model.lambdas_at``); ``level``: (1,) its level. With
+    ``window``, only the latent inside it changes and only its bits and pixels are scored; the rest is context.
     """
     height, width = image.shape[-2:]
     generator = torch.Generator().manual_seed(seed)  # the same image and settings give the same file
