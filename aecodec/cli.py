@@ -536,6 +536,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--conditioned-synthesis", action="store_true",
                    help="give the synthesis per-level channel scales and shifts (starting neutral, so the model "
                         "first decodes as before); weights that have them keep them")
+    p.add_argument("--modulation-lr-scale", type=POSITIVE, default=default["modulation_lr_scale"], metavar="X",
+                   help="the conditioned synthesis's scales and shifts learn at the learning rate times X")
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -150,8 +150,10 @@ def test_a_conditioned_synthesis_joins_a_running_model_and_stays(image_folder, t
     small = dict(model="context", n=16, m=192)
     Trainer(options(image_folder, tmp_path / "run", 3, **small)).run()
     plain = Trainer(options(image_folder, tmp_path / "run", 3, resume=True, **small))
-    trainer = Trainer(options(image_folder, tmp_path / "run", 6, resume=True, conditioned_synthesis=True, **small))
+    trainer = Trainer(options(image_folder, tmp_path / "run", 6, resume=True, conditioned_synthesis=True,
+                              modulation_lr_scale=30.0, **small))
     assert trainer.step == 3 and trainer.model.config.conditioned_synthesis
+    assert {g["name"]: g["lr_scale"] for g in trainer.optimizer.param_groups}["modulation"] == 30.0
     assert _objective(trainer, image_folder) == pytest.approx(_objective(plain, image_folder), rel=1e-6)
     names = [group["name"] for group in trainer.optimizer.param_groups]
     assert names[-1] == "modulation" and len(trainer.optimizer.state) == len(plain.optimizer.state)

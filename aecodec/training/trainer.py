@@ -54,7 +54,6 @@ def resolve_precision(name: str, device: torch.device) -> str:
 
 
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
-MODULATION_LR_SCALE = 10.0  # the same for a conditioned synthesis's per-level scales and shifts (start neutral)
 # What a model may gain over the weights or checkpoint it starts from: parts that start neutral.
 NEW_PARTS = ("contexts.", "synthesis_modulation.")
 
@@ -74,7 +73,8 @@ def build_model(options: TrainOptions, stored: dict | None = None) -> Hyperprior
     return HyperpriorModel(ModelConfig(n=n, m=m, conditioned_synthesis=conditioned))
 
 
-def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0) -> torch.optim.Adam:
+def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0,
+                    modulation_lr_scale: float = 10.0) -> torch.optim.Adam:
     """Adam with the gain vectors, model 2's context networks and a conditioned synthesis's per-level scales in
     groups of their own learning rates.
 
@@ -92,7 +92,7 @@ def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float =
     if context:
         groups.append({"params": context, "lr_scale": context_lr_scale, "name": "context"})
     if modulation:
-        groups.append({"params": modulation, "lr_scale": MODULATION_LR_SCALE, "name": "modulation"})
+        groups.append({"params": modulation, "lr_scale": modulation_lr_scale, "name": "modulation"})
     return torch.optim.Adam(groups, lr=lr)
 
 
@@ -159,7 +159,7 @@ class Trainer:
         self.ema = copy.deepcopy(self.model).eval()
         for p in self.ema.parameters():
             p.requires_grad_(False)
-        self.optimizer = build_optimizer(self.model, options.lr, options.context_lr_scale)
+        self.optimizer = build_optimizer(self.model, options.lr, options.context_lr_scale, options.modulation_lr_scale)
         self.balance = LevelBalance(self.model.num_levels) if options.balance_levels else None
         self._restore(checkpoint)
         self.ddp_model = (
