@@ -28,12 +28,13 @@ def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) 
     features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))  # the gain comes after g_a
     points = []
     for level in levels:
-        gain, inverse_gain = model.gains(torch.tensor([float(level)]))
+        position = torch.tensor([float(level)])
+        gain, inverse_gain = model.gains(position)
         y = features * gain
         z_hat = torch.round(model.h_a(y))
         y_hat, likelihood = model.code_latent(y, z_hat, "hard")
         bits = bits_per_sample(likelihood, model.hyper_prior.likelihood(z_hat))[0]
-        x_hat = model.synthesis(torch.tensor([float(level)]))(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
+        x_hat = model.synthesis(position)(y_hat * inverse_gain)[..., :h, :w].clamp(0, 1)
         mse = float(((torch.round(x_hat * 255) - original) ** 2).mean())
         points.append((float(bits) / (h * w), psnr_of_mse(max(mse, 1e-10))))
     return points
@@ -51,12 +52,14 @@ def transform_ceiling(model: HyperpriorModel, image: np.ndarray, levels: list[fl
     features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))
     points = []
     for level in levels:
-        gain, inverse_gain = model.gains(torch.tensor([float(level)]))
+        position = torch.tensor([float(level)])
+        gain, inverse_gain = model.gains(position)
+        synthesis = model.synthesis(position)
         y = features * gain
         y_hat, _ = model.code_latent(y, torch.round(model.h_a(y)), "hard")
         pair = []
         for latent in (y_hat, y):
-            x_hat = model.synthesis(torch.tensor([float(level)]))(latent * inverse_gain)[..., :h, :w].clamp(0, 1)
+            x_hat = synthesis(latent * inverse_gain)[..., :h, :w].clamp(0, 1)
             pair.append(psnr_of_mse(max(float(((torch.round(x_hat * 255) - original) ** 2).mean()), 1e-10)))
         points.append((pair[0], pair[1]))
     return points

@@ -16,11 +16,12 @@ Train it on with ``aecodec train --model context --init-weights OUT`` (the width
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import torch
 
-from aecodec.nn.context_model import ContextModel, ContextModelConfig
+from aecodec.nn.context_model import ContextModel
 from aecodec.nn.store import load_weights, save_weights
 
 # Where a new channel's analysis weights start, relative to the existing channel they copy.
@@ -37,8 +38,7 @@ def widen(model: ContextModel, extra: int, seed: int = 0) -> ContextModel:
         raise ValueError(f"extra must be at least 1, got {extra}")
     old = model.config
     m, m2 = old.m, old.m + extra
-    config = ContextModelConfig(n=old.n, m=m2, lambdas=old.lambdas, conditioned_synthesis=old.conditioned_synthesis,
-                                slices=(*old.slices, extra), width=old.width)
+    config = dataclasses.replace(old, m=m2, slices=(*old.slices, extra))
     wide = ContextModel(config)
     generator = torch.Generator().manual_seed(seed)
     src = model.state_dict()
