@@ -16,14 +16,16 @@ from PIL import Image
 import aecodec
 from aecodec import models, releases
 from aecodec.errors import ModelMismatchError
-from conftest import PRECISIONS, TINY_MODEL
+from conftest import PRECISIONS, PSNR_TOLERANCE_DB, TINY_MODEL
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "releases"
 MANIFEST = json.loads((GOLDEN / "golden.json").read_text())
 CHANGELOG = REPO / "CHANGELOG.md"
-# bf16 moves reconstructions by hundredths of a dB; a released file must stay this close to its fp32 decode.
-BF16_PSNR_TOLERANCE_DB = 0.02
+# bf16 moves reconstructions by hundredths of a dB, by how much depends on the CPU's bf16 kernels: 0.02 dB held
+# for model 1 on the AMX Xeon, an AMD EPYC with AVX2 alone measured 0.031. A released file must stay within
+# conftest's bf16 tolerance of its fp32 decode; fp32 is held to the very pixels.
+BF16_PSNR_TOLERANCE_DB = PSNR_TOLERANCE_DB["bf16"]
 VERSION_HEADING = re.compile(r"^## (\d+\.\d+\.\d+(?:\.dev\d+)?) \((\d{4}-\d{2}-\d{2}|unreleased)\)$", re.M)
 
 
@@ -44,7 +46,8 @@ _pixel_hash, _psnr = _generator.pixel_hash, _generator.psnr
 @pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_golden_file_decodes_as_released(name, precision):
-    """fp32: the very pixels recorded when the release shipped; bf16: the same PSNR within 0.02 dB."""
+    """fp32: the very pixels recorded when the release shipped; bf16: the same PSNR within conftest's bf16
+    tolerance."""
     golden = MANIFEST[name]
     data = (GOLDEN / golden["file"]).read_bytes()
     header = aecodec.info(data)
