@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -18,6 +19,9 @@ from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, 
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
 from aecodec.loading import load_coder
 from aecodec.runtime import PRECISIONS, timed_call, torch_threads
+
+if TYPE_CHECKING:
+    import torch
 
 MIN_QUALITY, MAX_QUALITY = 1.0, 100.0
 TARGET_TOLERANCE = 1.05  # a target_bpp search accepts files up to 5% above the target
@@ -114,18 +118,30 @@ class Codec:
         # already trades rate for distortion): effort > 0 rounds to the nearest integers throughout.
         rd_rounding = not effort
         with timed_call() as timings, torch_threads(self.threads):
-            latent = self.engine.analyze(planar.rgb)
+            latent_at = self._analysis(planar)
             if target_bpp is not None:
-                data, quality = self._encode_to_target(planar, latent, target_bpp, rd_rounding)
-                if effort:  # refine at the quality the search chose: the file only gets smaller
-                    data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
-                                                                             steps), quality, hyper_steps, rd_rounding)
+                data, quality = self._encode_to_target(planar, latent_at, target_bpp, rd_rounding)
             else:
                 quality = stored_quality(quality)
-                data = self._encode_at(planar, refine.refine_for_quality(self.engine, planar.rgb, latent, quality,
-                                                                         steps), quality, hyper_steps, rd_rounding)
+            if effort or target_bpp is None:  # after a search, refine at the quality it chose: the file only shrinks
+                latent = refine.refine_for_quality(self.engine, planar.rgb, latent_at(quality), quality, steps)
+                data = self._encode_at(planar, latent, quality, hyper_steps, rd_rounding)
         self.last_timings = timings.as_dict()
         return data
+
+    def _analysis(self, planar: PlanarImage) -> Callable[[float], torch.Tensor]:
+        """The latent (before gain) of ``planar`` at a stored quality: analysed once, or, for a model whose
+        analysis is conditioned on the quality, again for each new quality (the last one kept)."""
+        last: dict[float | None, torch.Tensor] = {}
+
+        def latent_at(quality: float):
+            key = quality if self.engine.analysis_depends_on_quality else None
+            if key not in last:
+                last.clear()
+                last[key] = self.engine.analyze(planar.rgb, quality)
+            return last[key]
+
+        return latent_at
 
     def _encode_at(self, planar: PlanarImage, latent, quality: float, hyper_steps: int = 0,
                    rd_rounding: bool = True) -> bytes:
@@ -146,7 +162,7 @@ class Codec:
         )
         return container.serialize(container.Container(header, sections))
 
-    def _encode_to_target(self, planar: PlanarImage, latent, target_bpp: float,
+    def _encode_to_target(self, planar: PlanarImage, latent_at: Callable[[float], torch.Tensor], target_bpp: float,
                           rd_rounding: bool = True) -> tuple[bytes, float]:
         """Bisects quality for the largest file within 5% above the target, else the nearest below.
 
@@ -155,14 +171,14 @@ class Codec:
         """
         pixels = planar.width * planar.height
         low, high = MIN_QUALITY, MAX_QUALITY
-        best = self._encode_at(planar, latent, low, rd_rounding=rd_rounding)
+        best = self._encode_at(planar, latent_at(low), low, rd_rounding=rd_rounding)
         lowest_bpp = 8 * len(best) / pixels
         if lowest_bpp > target_bpp:
             if lowest_bpp > target_bpp * TARGET_TOLERANCE:
                 warnings.warn(f"target {target_bpp:g} bpp is below the lowest rate of this image: coded at quality "
                               f"{low:g}, {lowest_bpp:.4f} bpp", stacklevel=3)
             return best, low  # even the lowest quality is larger: nearest we can do
-        top = self._encode_at(planar, latent, high, rd_rounding=rd_rounding)
+        top = self._encode_at(planar, latent_at(high), high, rd_rounding=rd_rounding)
         highest_bpp = 8 * len(top) / pixels
         if highest_bpp <= target_bpp * TARGET_TOLERANCE:
             if highest_bpp < target_bpp:
@@ -171,7 +187,7 @@ class Codec:
             return top, high
         for _ in range(14):
             middle = (low + high) / 2
-            data = self._encode_at(planar, latent, middle, rd_rounding=rd_rounding)
+            data = self._encode_at(planar, latent_at(stored_quality(middle)), middle, rd_rounding=rd_rounding)
             bpp = 8 * len(data) / pixels
             if bpp <= target_bpp * TARGET_TOLERANCE:
                 low, best = middle, data

@@ -537,7 +537,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="give the synthesis per-level channel scales and shifts (starting neutral, so the model "
                         "first decodes as before); weights that have them keep them")
     p.add_argument("--modulation-lr-scale", type=POSITIVE, default=default["modulation_lr_scale"], metavar="X",
-                   help="the conditioned synthesis's scales and shifts learn at the learning rate times X")
+                   help="the conditioned synthesis's (and analysis's) scales and shifts learn at the learning rate "
+                        "times X")
+    p.add_argument("--conditioned-analysis", action="store_true",
+                   help="give the analysis per-level channel scales and shifts (starting neutral; encoder side only, "
+                        "so decoding costs nothing more); weights that have them keep them")
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -50,8 +50,13 @@ class LatentCoder(Protocol):
     def fingerprint_bytes(self) -> bytes:
         """The fingerprint's part that .aec headers carry."""
 
-    def analyze(self, rgb: np.ndarray) -> torch.Tensor:
-        """The latent before gain of an HxWx3 uint8 image."""
+    def analyze(self, rgb: np.ndarray, quality: float) -> torch.Tensor:
+        """The latent before gain of an HxWx3 uint8 image at ``quality`` (the same at every quality unless
+        ``analysis_depends_on_quality``)."""
+
+    @property
+    def analysis_depends_on_quality(self) -> bool:
+        """Whether the analysis is conditioned on the quality (so ``analyze`` runs again for another)."""
 
     def level(self, quality: float) -> torch.Tensor:
         """The model's continuous level position (1,) of ``quality``."""

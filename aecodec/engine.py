@@ -103,15 +103,22 @@ class CodecEngine:
 
     # ----- encoder -------------------------------------------------------------------------
 
-    def analyze(self, rgb: np.ndarray) -> torch.Tensor:
-        """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally)."""
+    @property
+    def analysis_depends_on_quality(self) -> bool:
+        """Whether ``analyze`` must run again for another quality (a conditioned analysis)."""
+        return self.model.analysis_modulation is not None
+
+    def analyze(self, rgb: np.ndarray, quality: float) -> torch.Tensor:
+        """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally) at ``quality``
+        (see ``analysis_depends_on_quality``)."""
         started = time.perf_counter()
         h, w = rgb.shape[:2]
         stride = HyperpriorModel.STRIDE
         padded = np.pad(rgb, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
         x = torch.from_numpy(padded).permute(2, 0, 1)[None]  # uint8; tiles convert to float
         with torch.inference_mode():
-            y = self._tiled(x, self.model.g_a, scale=1 / LATENT_STRIDE, out_channels=self.model.config.m)
+            y = self._tiled(x, self.model.analysis(self.level(quality)), scale=1 / LATENT_STRIDE,
+                            out_channels=self.model.config.m)
         self.timings.transform_s += time.perf_counter() - started
         return y
 

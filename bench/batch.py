@@ -177,7 +177,7 @@ def profile_stages(image: str, quality: float, threads: int, reps: int, warmup: 
         row["read+decode_png"] = clock() - started
         with torch_threads(threads):
             t = clock()
-            y = engine.analyze(planar.rgb)
+            y = engine.analyze(planar.rgb, stored_quality(quality))
             row["analysis"] = clock() - t
             t = clock()
             z_hat = engine.hyper_latent(y * engine.gains(stored_quality(quality))[0])

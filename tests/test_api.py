@@ -259,7 +259,7 @@ def test_file_size_matches_estimated_rate(codec):
     """The bytes written are within a small margin of the ideal information content of the model."""
     engine = codec.engine
     image = synthetic_photo(256, 256, seed=5)
-    y = engine.analyze(image)
+    y = engine.analyze(image, 60.0)
     gain, _ = engine.gains(60.0)
     with torch.inference_mode():
         y = (y * gain).numpy()
@@ -272,7 +272,7 @@ def test_file_size_matches_estimated_rate(codec):
 
 def test_scale_rule_reaches_the_coder(codec):
     """The engine codes with the scale rule it is given (which one codes smaller: test_entropy_rate)."""
-    latent = codec.engine.analyze(synthetic_photo(256, 256, seed=8))
+    latent = codec.engine.analyze(synthetic_photo(256, 256, seed=8), 90.0)
     streams = {rule: bytes(codec.engine.encode_latent(latent, 90.0, 1, 1, scale_rule=rule).y_stream)
                for rule in ("ceil", "nearest")}
     # Compare the bytes, not the lengths: two tables can code a small latent to the same size.
@@ -282,7 +282,7 @@ def test_scale_rule_reaches_the_coder(codec):
 def test_decoded_latent_equals_quantization(codec):
     engine = codec.engine
     image = synthetic_photo(64, 64, seed=6)
-    y = engine.analyze(image)
+    y = engine.analyze(image, 50.0)
     coded = engine.encode_latent(y, 50.0, substreams=2, threads=2)
     gain, _ = engine.gains(50.0)
     with torch.inference_mode():
@@ -387,7 +387,7 @@ def test_padding_only_latents_are_coded_at_their_means(codec):
     engine = codec.engine
     height, width = 150, 230  # padded to 192 x 256: latent rows 10-11 and column 15 lie in the padding
     image = synthetic_photo(height, width, seed=11)
-    latent = engine.analyze(image)
+    latent = engine.analyze(image, 60.0)
     settled = engine.encode_latent(latent, 60.0, 1, 1, image_size=(height, width))
     plain = engine.encode_latent(latent, 60.0, 1, 1)
     assert len(settled.y_stream) + len(settled.z_stream) < len(plain.y_stream) + len(plain.z_stream)
@@ -409,7 +409,7 @@ def test_padding_only_latents_are_coded_at_their_means(codec):
 
 def test_api_encode_settles_padding(codec):
     image = synthetic_photo(150, 230, seed=12)
-    latent = codec.engine.analyze(image)
+    latent = codec.engine.analyze(image, 75.0)
     plain = codec.engine.encode_latent(latent, 75.0, 1, 1)
     data = codec.encode(image, quality=75)
     assert len(data) < len(plain.y_stream) + len(plain.z_stream) + 62  # header, section headers and CRC

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import aecodec
+from aecodec import container
 from aecodec.nn.conditioning import interpolate_levels
 from aecodec.nn.context_model import ContextModel, ContextModelConfig, build_model
 from aecodec.nn.model import HyperpriorModel, ModelConfig
@@ -98,3 +99,72 @@ def test_the_codec_decodes_with_the_level_s_synthesis(tmp_path, precision):
         codec.engine.model.synthesis_modulation.shift[-2:] += 0.5
     assert np.array_equal(np.asarray(codec.decode(low)), low_before)
     assert not np.array_equal(np.asarray(codec.decode(high)), high_before)
+
+
+def analysed_pair(seed=0):
+    """The same small model 2 without and with a conditioned analysis (the latter still neutral)."""
+    torch.manual_seed(seed)
+    plain = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8)).eval()
+    conditioned = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8,
+                                                  conditioned_analysis=True)).eval()
+    missing, unexpected = conditioned.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(name.startswith("analysis_modulation.") for name in missing) and missing
+    return plain, conditioned
+
+
+def test_a_neutral_conditioned_analysis_analyses_as_the_plain_one_and_a_modulated_one_per_level():
+    plain, conditioned = analysed_pair()
+    x = torch.rand(2, 3, 64, 64)
+    level = torch.tensor([0.0, 8.5])
+    torch.testing.assert_close(conditioned.analysis(level)(x), plain.analysis(level)(x), rtol=0, atol=0)
+    assert plain.analysis(level) is plain.g_a and plain.analysis_modulation_parameters() == []
+    with torch.no_grad():
+        conditioned.analysis_modulation.log_scale[9] += 0.3
+    after = conditioned.analysis(level)(x)
+    torch.testing.assert_close(after[0], plain.g_a(x)[0], rtol=0, atol=0)
+    assert (after[1] - plain.g_a(x)[1]).abs().max() > 1e-3
+
+
+def test_the_config_carries_a_conditioned_analysis_only_when_set():
+    assert "conditioned_analysis" not in ModelConfig().to_dict()
+    assert "conditioned_analysis" not in ContextModelConfig(conditioned_synthesis=True).to_dict()
+    stored = json.loads(json.dumps(ContextModelConfig(conditioned_analysis=True).to_dict()))
+    rebuilt = build_model(stored)
+    assert rebuilt.config.conditioned_analysis and rebuilt.analysis_modulation is not None
+    assert rebuilt.synthesis_modulation is None
+    assert build_model(ModelConfig(n=16, m=24, conditioned_analysis=True).to_dict()).analysis_modulation is not None
+
+
+@pytest.fixture
+def analysed_codec(tmp_path):
+    """A codec of weights with a conditioned analysis whose top levels are modulated, and its weights file."""
+    _, conditioned = analysed_pair(seed=2)
+    with torch.no_grad():
+        conditioned.analysis_modulation.log_scale[-3:].normal_(0, 0.3)
+    path = tmp_path / "analysed.safetensors"
+    save_weights(conditioned, path)
+    assert load_weights(path)[0].config.conditioned_analysis
+    return aecodec.Codec(2, weights=str(path), precision="fp32"), path
+
+
+def test_the_codec_analyses_at_the_file_s_quality_and_decodes_without_the_analysis(analysed_codec):
+    codec, path = analysed_codec
+    image = synthetic_photo(64, 96, seed=5)
+    assert codec.engine.analysis_depends_on_quality
+    low, high = codec.encode(image, quality=5), codec.encode(image, quality=95)
+    with torch.no_grad():
+        codec.engine.model.analysis_modulation.log_scale.zero_()
+    assert codec.encode(image, quality=5) == low  # the low levels were never modulated
+    assert codec.encode(image, quality=95) != high
+    fresh = aecodec.Codec(2, weights=str(path), precision="fp32")
+    # The decoder never runs the analysis: the neutralised codec decodes the modulated encoder's file alike.
+    assert np.array_equal(np.asarray(codec.decode(high)), np.asarray(fresh.decode(high)))
+
+
+def test_a_bitrate_search_analyses_at_each_quality_it_tries(analysed_codec):
+    codec, _ = analysed_codec
+    image = synthetic_photo(64, 96, seed=6)
+    target = 8 * len(codec.encode(image, quality=80)) / (64 * 96)
+    data = codec.encode(image, target_bpp=target)
+    quality = container.parse(data).header.quality
+    assert codec.encode(image, quality=quality) == data

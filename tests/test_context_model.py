@@ -74,7 +74,7 @@ def test_round_trip_reconstructs_what_the_encoder_coded(tiny_context_weights, he
     codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
     image = synthetic_photo(height, width, seed=height)
     engine = codec.engine
-    latent = engine.analyze(image)
+    latent = engine.analyze(image, 60.0)
     coded = engine.encode_latent(latent, 60.0, 1, 1, image_size=(height, width))
     decoded = engine.decode_latent(coded, height, width, 60.0, 1)
     assert decoded.shape == (height, width, 3)
@@ -109,7 +109,7 @@ def test_one_stream_for_all_passes(tiny_context_weights, height, width, substrea
 
     engine = aecodec.Codec(weights=tiny_context_weights, precision="fp32").engine
     image = synthetic_photo(height, width, seed=width)
-    coded = engine.encode_latent(engine.analyze(image), 50.0, substreams, 1, image_size=(height, width))
+    coded = engine.encode_latent(engine.analyze(image, 50.0), 50.0, substreams, 1, image_size=(height, width))
     _, _, yh, yw = engine.latent_shape(height, width, engine.model.config.m)
     assert engine.gaussian.check_stream(stream_bytes(coded.y_stream), engine.model.config.m * yh * yw) == substreams
     one, _ = engine.decode_coded_latent(coded, height, width, 1)
@@ -143,7 +143,7 @@ def test_corrupt_stream_is_an_error_not_garbage(tiny_context_weights):
     codec = aecodec.Codec(weights=tiny_context_weights, precision="fp32")
     image = synthetic_photo(40, 56, seed=9)
     engine = codec.engine
-    coded = engine.encode_latent(engine.analyze(image), 60.0, 1, 1)
+    coded = engine.encode_latent(engine.analyze(image, 60.0), 60.0, 1, 1)
     stream = coded.y_stream
     middle = len(stream) // 2
     for broken in (stream[:-4], stream[:-2], stream + bytes(4),

@@ -16,7 +16,8 @@ OLD_LAMBDAS = DEFAULT_LAMBDAS[2:]
 
 def small_model(lambdas, conditioned=False):
     torch.manual_seed(0)
-    return HyperpriorModel(ModelConfig(n=16, m=24, lambdas=tuple(lambdas), conditioned_synthesis=conditioned))
+    return HyperpriorModel(ModelConfig(n=16, m=24, lambdas=tuple(lambdas), conditioned_synthesis=conditioned,
+                                       conditioned_analysis=conditioned))
 
 
 def test_old_levels_keep_their_gains_and_new_ones_continue_the_line():
@@ -60,10 +61,12 @@ def test_checkpoint_extension_grows_the_optimizer_moments(conditioned):
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     if conditioned:  # the new levels' scales start as the lowest old level's; the old levels keep theirs
-        table = model.synthesis_modulation.log_scale
-        torch.testing.assert_close(table[:2], table[2:3].expand(2, -1, -1))
-        assert (table[2:] != 0).any()
-    for p in [*model.gain_parameters(), *model.modulation_parameters()]:
+        for table in (model.synthesis_modulation.log_scale, model.analysis_modulation.log_scale):
+            torch.testing.assert_close(table[:2], table[2:3].expand(2, -1, -1))
+            assert (table[2:] != 0).any()
+    tables = [*model.gain_parameters(), *model.modulation_parameters(), *model.analysis_modulation_parameters()]
+    assert len(tables) == (6 if conditioned else 2)
+    for p in tables:
         moments = optimizer.state[p]
         assert moments["exp_avg"].shape == p.shape
         assert (moments["exp_avg"][:2] == 0).all() and (moments["exp_avg_sq"][:2] > 0).all()

@@ -97,7 +97,7 @@ def test_tiled_refinement_keeps_the_analysis_latent_when_it_is_not_better(codec,
 
 def test_a_window_refines_only_its_own_latent(codec, image):
     engine = codec.engine
-    latent = engine.analyze(image)
+    latent = engine.analyze(image, QUALITY)
     gain, inverse_gain = engine.gains(QUALITY)
     lam = engine.model.lambdas_at(engine.level(QUALITY))
     x = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)[None]
@@ -144,7 +144,7 @@ def test_module_level_encode_accepts_effort(image):
 def gained_latent(codec, image) -> torch.Tensor:
     gain, _ = codec.engine.gains(QUALITY)
     with torch.no_grad():
-        return codec.engine.analyze(image) * gain
+        return codec.engine.analyze(image, QUALITY) * gain
 
 
 def test_hyper_latent_refinement_lowers_the_estimated_bits(codec, image):

@@ -168,6 +168,26 @@ def test_a_conditioned_synthesis_joins_a_running_model_and_stays(image_folder, t
         load_new_parts(plain.model, {k: v for k, v in plain.model.state_dict().items() if k != "g_s.0.weight"})
 
 
+def test_a_conditioned_analysis_joins_a_conditioned_synthesis_run_and_stays(image_folder, tmp_path):
+    """--conditioned-analysis on a checkpoint with a conditioned synthesis: a group of its own after the others,
+    the same objective at the start, every moment already there kept; it learns and stays on resuming."""
+    small = dict(model="context", n=16, m=192)
+    Trainer(options(image_folder, tmp_path / "run", 3, conditioned_synthesis=True, **small)).run()
+    before = Trainer(options(image_folder, tmp_path / "run", 3, resume=True, **small))
+    trainer = Trainer(options(image_folder, tmp_path / "run", 6, resume=True, conditioned_analysis=True, **small))
+    assert trainer.model.config.conditioned_synthesis and trainer.model.config.conditioned_analysis
+    names = [group["name"] for group in trainer.optimizer.param_groups]
+    assert names[-2:] == ["modulation", "analysis_modulation"]
+    assert len(trainer.optimizer.state) == len(before.optimizer.state)
+    assert _objective(trainer, image_folder) == pytest.approx(_objective(before, image_folder), rel=1e-6)
+    trainer.run()
+    assert load_file(tmp_path / "run" / "weights.safetensors")["analysis_modulation.log_scale"].abs().max() > 0
+    again = Trainer(options(image_folder, tmp_path / "run", 7, resume=True, **small))
+    assert again.model.config.conditioned_analysis and again.step == 6
+    torch.testing.assert_close(again.model.analysis_modulation.shift, trainer.model.analysis_modulation.shift,
+                               rtol=0, atol=0)
+
+
 def _objective(trainer: Trainer, image_folder) -> float:
     """The training loss of the trainer's model on fixed patches, levels and noise."""
     from aecodec.nn.objective import rate_distortion_loss

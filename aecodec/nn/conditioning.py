@@ -1,10 +1,12 @@
-"""Per-level tables of a variable-rate model, and a synthesis transform conditioned on the level.
+"""Per-level tables of a variable-rate model, and transforms conditioned on the level.
 
 One model codes every quality: the gain units scale the latent per level (``HyperpriorModel.gains``), and
 optionally (``ModelConfig.conditioned_synthesis``) the synthesis scales and shifts each channel after each
 of its inverse GDNs per level as well, so that its nonlinearities can work differently at low rates (where
 the latent carries coarse quantization noise) and at high rates (where the transforms cap the quality,
-docs/TRAINING.md). Both start neutral, so a model gains them without changing what it decodes.
+docs/TRAINING.md). ``ModelConfig.conditioned_analysis`` does the same after the analysis's GDNs, so the
+encoder can choose what to keep per rate; the decoder never runs the analysis, so it costs nothing there.
+All start neutral, so a model gains them without changing what it codes or decodes.
 """
 
 from __future__ import annotations

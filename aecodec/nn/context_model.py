@@ -49,7 +49,7 @@ class ContextModelConfig(ModelConfig):
     def from_dict(cls, data: dict) -> "ContextModelConfig":
         base = ModelConfig.from_dict(data)
         return cls(n=base.n, m=base.m, lambdas=base.lambdas, conditioned_synthesis=base.conditioned_synthesis,
-                   slices=tuple(int(v) for v in data["slices"]), width=int(data["width"]))
+                   conditioned_analysis=base.conditioned_analysis, slices=tuple(int(v) for v in data["slices"]), width=int(data["width"]))
 
 
 def anchor_mask(height: int, width: int, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -162,7 +162,7 @@ class ContextModel(HyperpriorModel):
         step than ``forward``, for the context-first stage of a warm start (docs/TRAINING.md)."""
         with torch.no_grad():
             gain, _ = self.gains(level)
-            y = self.g_a(x).float() * gain
+            y = self.analysis(level)(x).float() * gain
             z_hat = torch.round(self.h_a(y).float())
         _, y_likelihood = self.code_latent(y, z_hat, rate_proxy)
         return {"y_likelihood": y_likelihood}

@@ -32,19 +32,22 @@ class ModelConfig:
     n: int = 128
     m: int = 192
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
-    # Per-level channel scales and shifts inside the synthesis (aecodec.nn.conditioning).
+    # Per-level channel scales and shifts inside the synthesis / the analysis (aecodec.nn.conditioning).
     conditioned_synthesis: bool = False
+    conditioned_analysis: bool = False
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        if not self.conditioned_synthesis:  # the stored configs of weights without it stay as they were
-            del data["conditioned_synthesis"]
+        for key in ("conditioned_synthesis", "conditioned_analysis"):
+            if not data[key]:  # the stored configs of weights without it stay as they were
+                del data[key]
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         return cls(n=int(data["n"]), m=int(data["m"]), lambdas=tuple(float(v) for v in data["lambdas"]),
-                   conditioned_synthesis=bool(data.get("conditioned_synthesis", False)))
+                   conditioned_synthesis=bool(data.get("conditioned_synthesis", False)),
+                   conditioned_analysis=bool(data.get("conditioned_analysis", False)))
 
 
 def _conv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -89,9 +92,12 @@ class HyperpriorModel(nn.Module):
         self.register_buffer("lambdas", torch.tensor(config.lambdas, dtype=torch.float32))
         self.synthesis_modulation = (LevelModulation(levels, len(self.MODULATED_SYNTHESIS_LAYERS), n)
                                      if config.conditioned_synthesis else None)
+        self.analysis_modulation = (LevelModulation(levels, len(self.MODULATED_ANALYSIS_LAYERS), n)
+                                    if config.conditioned_analysis else None)
 
-    # The synthesis layers (its inverse GDNs) whose outputs a conditioned synthesis scales and shifts per level.
+    # The layers (the GDNs) whose outputs a conditioned synthesis / analysis scales and shifts per level.
     MODULATED_SYNTHESIS_LAYERS = (1, 3, 5)
+    MODULATED_ANALYSIS_LAYERS = (1, 3, 5)
 
     def gain_parameters(self) -> list[nn.Parameter]:
         return [self.log_gain, self.log_inverse_gain]
@@ -103,6 +109,10 @@ class HyperpriorModel(nn.Module):
     def modulation_parameters(self) -> list[nn.Parameter]:
         """The conditioned synthesis's per-level scales and shifts (none without it)."""
         return list(self.synthesis_modulation.parameters()) if self.synthesis_modulation is not None else []
+
+    def analysis_modulation_parameters(self) -> list[nn.Parameter]:
+        """The conditioned analysis's per-level scales and shifts (none without it)."""
+        return list(self.analysis_modulation.parameters()) if self.analysis_modulation is not None else []
 
     def gains(self, level: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Gain and inverse gain (B, M, 1, 1) at continuous level positions ``level`` (B,) in [0, L-1]."""
@@ -120,6 +130,13 @@ class HyperpriorModel(nn.Module):
         if self.synthesis_modulation is None:
             return self.g_s
         return conditioned_transform(self.g_s, self.MODULATED_SYNTHESIS_LAYERS, self.synthesis_modulation, level)
+
+    def analysis(self, level: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The analysis transform at continuous level positions ``level`` (B,): pixels to the latent before gain.
+        Without a conditioned analysis it is ``g_a`` at every level (the encoder then analyses once per image)."""
+        if self.analysis_modulation is None:
+            return self.g_a
+        return conditioned_transform(self.g_a, self.MODULATED_ANALYSIS_LAYERS, self.analysis_modulation, level)
 
     def entropy_parameters(self, z_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
@@ -146,7 +163,7 @@ class HyperpriorModel(nn.Module):
         if rate_proxy not in ("noise", "ste"):
             raise ValueError(f"rate_proxy must be 'noise' or 'ste', got {rate_proxy!r}")
         gain, inverse_gain = self.gains(level)
-        y = self.g_a(x).float() * gain
+        y = self.analysis(level)(x).float() * gain
         z = self.h_a(y)
         z = z.float()
         z_hat = round_ste(z)

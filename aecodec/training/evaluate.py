@@ -20,15 +20,22 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
 
 
+def _latents_at(model: HyperpriorModel, x: torch.Tensor, levels: list[float]):
+    """(level position (1,), latent before gain) of padded pixels ``x`` at each level: the analysis runs once,
+    unless it is conditioned on the level."""
+    shared = model.g_a(x) if model.analysis_modulation is None else None
+    for level in levels:
+        position = torch.tensor([float(level)])
+        yield position, shared if shared is not None else model.analysis(position)(x)
+
+
 @torch.no_grad()
 def estimate_rd(model: HyperpriorModel, image: np.ndarray, levels: list[float]) -> list[tuple[float, float]]:
     """(estimated bpp, PSNR in dB) of one uint8 HxWx3 image at each level, with hard quantization."""
     h, w = image.shape[:2]
     original = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()
-    features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))  # the gain comes after g_a
     points = []
-    for level in levels:
-        position = torch.tensor([float(level)])
+    for position, features in _latents_at(model, pad_to_multiple(original / 255, model.STRIDE), levels):
         gain, inverse_gain = model.gains(position)
         y = features * gain
         z_hat = torch.round(model.h_a(y))
@@ -49,10 +56,8 @@ def transform_ceiling(model: HyperpriorModel, image: np.ndarray, levels: list[fl
     """
     h, w = image.shape[:2]
     original = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()
-    features = model.g_a(pad_to_multiple(original / 255, model.STRIDE))
     points = []
-    for level in levels:
-        position = torch.tensor([float(level)])
+    for position, features in _latents_at(model, pad_to_multiple(original / 255, model.STRIDE), levels):
         gain, inverse_gain = model.gains(position)
         synthesis = model.synthesis(position)
         y = features * gain

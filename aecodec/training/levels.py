@@ -2,7 +2,7 @@
 
 The new levels' log-gains continue the line through the two lowest trained levels, so a model
 extended this way starts from the rate that extrapolating its gains gives, and training refines them; a
-conditioned synthesis's per-level scales and shifts start as the lowest trained level's.
+conditioned synthesis's or analysis's per-level scales and shifts start as the lowest trained level's.
 Checkpoints and weights files with fewer levels are extended on load (``Trainer``), optimizer state
 included, so a run continues where it was.
 """
@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import torch
 
 GAIN_KEYS = ("log_gain", "log_inverse_gain")
-MODULATION_KEYS = ("synthesis_modulation.log_scale", "synthesis_modulation.shift")
+MODULATION_KEYS = ("synthesis_modulation.log_scale", "synthesis_modulation.shift",
+                   "analysis_modulation.log_scale", "analysis_modulation.shift")
 # The optimizer groups (``trainer.build_optimizer``) whose parameters are per-level tables.
-LEVEL_GROUPS = ("gains", "modulation")
+LEVEL_GROUPS = ("gains", "modulation", "analysis_modulation")
 
 
 def prepended_count(old: Sequence[float], new: Sequence[float]) -> int:

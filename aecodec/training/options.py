@@ -43,3 +43,4 @@ class TrainOptions:
     balance_levels: bool = False  # weigh each sample by 1 / its level's typical loss (training.balance)
     conditioned_synthesis: bool = False  # per-level channel scales and shifts inside the synthesis (nn.conditioning)
     modulation_lr_scale: float = 10.0  # those per-level scales and shifts learn at lr * this (they start neutral)
+    conditioned_analysis: bool = False  # the same inside the analysis (encoder side only; learns at the same lr)

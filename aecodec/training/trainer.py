@@ -55,7 +55,7 @@ def resolve_precision(name: str, device: torch.device) -> str:
 
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
 # What a model may gain over the weights or checkpoint it starts from: parts that start neutral.
-NEW_PARTS = ("contexts.", "synthesis_modulation.")
+NEW_PARTS = ("contexts.", "synthesis_modulation.", "analysis_modulation.")
 
 
 def build_model(options: TrainOptions, stored: dict | None = None) -> HyperpriorModel:
@@ -64,26 +64,28 @@ def build_model(options: TrainOptions, stored: dict | None = None) -> Hyperprior
     if options.model not in ("hyperprior", "context"):
         raise ValueError(f"model must be 'hyperprior' or 'context', got {options.model!r}")
     n, m = (int(stored["n"]), int(stored["m"])) if stored else (options.n, options.m)
-    # A conditioned synthesis, once there, stays; --conditioned-synthesis adds one to weights without it.
-    conditioned = options.conditioned_synthesis or bool(stored and stored.get("conditioned_synthesis"))
+    # A conditioned synthesis or analysis, once there, stays; the options add one to weights without it.
+    conditioned = {key: getattr(options, key) or bool(stored and stored.get(key))
+                   for key in ("conditioned_synthesis", "conditioned_analysis")}
     if options.model == "context":  # the levels stay this run's: fewer stored ones are extended on loading
         slices = ({"slices": tuple(stored["slices"]), "width": int(stored["width"])}
                   if stored and "slices" in stored else {})
-        return ContextModel(ContextModelConfig(n=n, m=m, conditioned_synthesis=conditioned, **slices))
-    return HyperpriorModel(ModelConfig(n=n, m=m, conditioned_synthesis=conditioned))
+        return ContextModel(ContextModelConfig(n=n, m=m, **conditioned, **slices))
+    return HyperpriorModel(ModelConfig(n=n, m=m, **conditioned))
 
 
 def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float = 1.0,
                     modulation_lr_scale: float = 10.0) -> torch.optim.Adam:
-    """Adam with the gain vectors, model 2's context networks and a conditioned synthesis's per-level scales in
-    groups of their own learning rates.
+    """Adam with the gain vectors, model 2's context networks and a conditioned synthesis's and analysis's
+    per-level scales in groups of their own learning rates.
 
     The group named "transforms" holds model 1's parts (frozen at the start of a context-first run). New groups
     go last, so that a checkpoint saved without them resumes (``_restore``).
     """
     context = model.context_parameters() if isinstance(model, ContextModel) else []
     modulation = model.modulation_parameters()
-    special = {id(p) for p in [*model.gain_parameters(), *context, *modulation]}
+    analysis_modulation = model.analysis_modulation_parameters()
+    special = {id(p) for p in [*model.gain_parameters(), *context, *modulation, *analysis_modulation]}
     rest = [p for p in model.parameters() if id(p) not in special]
     groups = [
         {"params": rest, "lr_scale": 1.0, "name": "transforms"},
@@ -93,12 +95,15 @@ def build_optimizer(model: HyperpriorModel, lr: float, context_lr_scale: float =
         groups.append({"params": context, "lr_scale": context_lr_scale, "name": "context"})
     if modulation:
         groups.append({"params": modulation, "lr_scale": modulation_lr_scale, "name": "modulation"})
+    if analysis_modulation:
+        groups.append({"params": analysis_modulation, "lr_scale": modulation_lr_scale, "name": "analysis_modulation"})
     return torch.optim.Adam(groups, lr=lr)
 
 
 def load_new_parts(model: HyperpriorModel, state: dict, source: str = "the checkpoint") -> None:
     """Loads ``state`` into ``model``, which may have parts the state lacks if they start neutral (``NEW_PARTS``:
-    model 2's context networks over model 1's weights, a conditioned synthesis over weights without one)."""
+    model 2's context networks over model 1's weights, a conditioned synthesis or analysis over weights without
+    one)."""
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(not name.startswith(NEW_PARTS) for name in missing):
         raise ValueError(f"{source} does not fit this model: missing {missing}, unexpected {unexpected}")

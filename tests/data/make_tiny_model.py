@@ -39,7 +39,7 @@ def write_golden(codec, image, version: int) -> None:
 
     planar = to_planar(image)
     engine = codec.engine
-    latent = engine.analyze(planar.rgb)
+    latent = engine.analyze(planar.rgb, 60.0)
     coded = engine.encode_latent(latent, 60.0, 1, 1, scale_rule=container.SCALE_RULE_OF_VERSION[version])
     header = container.Header(model_id=codec.model_id, fingerprint=engine.fingerprint_bytes, width=planar.width,
                               height=planar.height, mode=planar.mode, quality=60.0, version=version)
