@@ -38,7 +38,7 @@ import torch
 from .coding import HyperLatentChoice, LatentCoder, quality_to_level
 from .nn.model import HyperpriorModel
 from .nn.objective import rate_distortion_loss
-from .nn.rate import bits, hyperprior_latent, round_ste
+from .nn.rate import bits, round_ste
 from .runtime import call_timings
 from .tiling import HYPER_STRIDE, LATENT_STRIDE, Window, tiles
 
@@ -124,7 +124,7 @@ def rate_distortion_cost(coder: LatentCoder, image: torch.Tensor, y: torch.Tenso
     with torch.inference_mode():
         y = y * gain
         z_hat = torch.round(model.h_a(y))
-        y_hat, y_likelihood = hyperprior_latent(model, y, z_hat)
+        y_hat, y_likelihood = model.code_latent(y, z_hat, "hard")
         x_hat = coder.synthesize(y_hat * inverse_gain, *image.shape[-2:], quality)
         out = {"x_hat": x_hat.float() / 255, "y_likelihood": y_likelihood,
                "z_likelihood": model.hyper_prior.likelihood(z_hat)}
@@ -188,7 +188,9 @@ def refine_latent(model: HyperpriorModel, image: torch.Tensor, latent: torch.Ten
         z = model.h_a(y)
         z_hat = round_ste(z)
         z_coded = z + noise_like(z) if proxy else z_hat
-        y_hat, y_likelihood = hyperprior_latent(model, y, z_hat, y + noise_like(y) if proxy else None)
+        # The model's own coding of the latent (model 2: its context model and latent residual prediction).
+        y_hat, y_likelihood = (model.code_latent(y, z_hat, "noise", noise=noise_like(y)) if proxy
+                               else model.code_latent(y, z_hat, "ste"))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             x_hat = synthesis(y_hat * inverse_gain).float()[:, :, :height, :width]
         z_likelihood = model.hyper_prior.likelihood(z_coded)
@@ -261,7 +263,7 @@ def coded_bits(model: HyperpriorModel, y: torch.Tensor, z_hat: torch.Tensor, win
 
     With ``window`` (on the hyper-latent grid), only the bits inside it count.
     """
-    _, y_likelihood = hyperprior_latent(model, y, z_hat)
+    _, y_likelihood = model.code_latent(y, z_hat, "hard")
     y_bits = bits(y_likelihood)
     z_bits = bits(model.hyper_prior.likelihood(z_hat))
     if window is not None:
@@ -321,9 +323,9 @@ def _refine_hyper_window(model: HyperpriorModel, y: torch.Tensor, z_start: torch
     for step in range(1, steps + 1):
         z = torch.where(inside, free, context)
         # The training proxy: uniform noise in place of rounding, for both rates.
-        y_noisy = y + torch.rand(y.shape, generator=generator) - 0.5
+        y_noise = torch.rand(y.shape, generator=generator) - 0.5
         z_noisy = z + torch.rand(z.shape, generator=generator) - 0.5
-        _, y_likelihood = hyperprior_latent(model, y, round_ste(z), y_noisy)
+        _, y_likelihood = model.code_latent(y, round_ste(z), "noise", noise=y_noise)
         window_bits = (bits(y_likelihood)[(..., *y_window)].sum()
                        + bits(model.hyper_prior.likelihood(z_noisy))[(..., *z_window)].sum())
         optimizer.zero_grad(set_to_none=True)

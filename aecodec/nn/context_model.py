@@ -22,6 +22,7 @@ from torch import nn
 from aecodec.nn.model import DEFAULT_LAMBDAS, HyperpriorModel, ModelConfig, round_ste
 from aecodec.entropy.gaussian import SCALE_BOUND
 from aecodec.nn.priors import gaussian_likelihood
+from aecodec.nn.rate import uniform_noise
 
 DEFAULT_SLICES = (16, 16, 32, 64, 64)
 # The context may move the hyperprior's mean by at most this many of the hyperprior's scales (each at least
@@ -134,7 +135,8 @@ class ContextModel(HyperpriorModel):
         hyper = torch.cat([hyper_means[:, lo:hi], hyper_scales[:, lo:hi]], dim=1)
         return context.entropy_parameters(hyper, context.channel_context(coded_before), anchors)
 
-    def code_latent(self, y: torch.Tensor, z_hat: torch.Tensor, rate_proxy: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def code_latent(self, y: torch.Tensor, z_hat: torch.Tensor, rate_proxy: str,
+                    noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         hyper_means, hyper_scales = self.entropy_parameters(z_hat)
         mask = anchor_mask(y.shape[2], y.shape[3], y.device, y.dtype)
         coded, synthesis_input, likelihoods = [], [], []
@@ -150,7 +152,8 @@ class ContextModel(HyperpriorModel):
             means = anchor_means * mask + other_means * (1 - mask)
             scales = anchor_scales * mask + other_scales * (1 - mask)
             y_hat = round_ste(y_slice - means) + means
-            y_coded = y_slice + torch.empty_like(y_slice).uniform_(-0.5, 0.5) if rate_proxy == "noise" else y_hat
+            y_coded = (y_slice + uniform_noise(y_slice, None if noise is None else noise[:, lo:hi])
+                       if rate_proxy == "noise" else y_hat)
             likelihoods.append(gaussian_likelihood(y_coded, means, scales))
             coded.append(y_hat)
             synthesis_input.append(y_hat + context.residual(hyper, channel_ctx, y_hat))

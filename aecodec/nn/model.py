@@ -18,7 +18,7 @@ from torch import nn
 from aecodec.nn.conditioning import LevelModulation, conditioned_transform, interpolate_levels
 from aecodec.nn.gdn import GDN
 from aecodec.nn.priors import FactorizedPrior
-from aecodec.nn.rate import hyperprior_latent, round_ste
+from aecodec.nn.rate import hyperprior_latent, round_ste, uniform_noise
 
 # Lagrange multipliers of the quality levels, log-spaced (x1.93) across the trained range. The two
 # lowest were added after 21k steps of training, to reach the low rates (~0.15 bpp) of JPEG quality 5.
@@ -142,14 +142,16 @@ class HyperpriorModel(nn.Module):
         means, scales = self.h_s(z_hat).float().chunk(2, dim=1)
         return means, scales
 
-    def code_latent(self, y: torch.Tensor, z_hat: torch.Tensor, rate_proxy: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def code_latent(self, y: torch.Tensor, z_hat: torch.Tensor, rate_proxy: str,
+                    noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The latent the synthesis sees and the likelihoods of its coded values, given ``y`` after gain.
 
-        ``rate_proxy``: "noise" (likelihoods at y plus uniform noise), "ste" or "hard" (at the values the
-        coder codes, round(y - mean) + mean; "ste" passes gradients straight through the rounding).
+        ``rate_proxy``: "noise" (likelihoods at y plus uniform noise: ``noise``, in [-0.5, 0.5) like ``y``, or
+        drawn here), "ste" or "hard" (at the values the coder codes, round(y - mean) + mean; "ste" passes
+        gradients straight through the rounding).
         Model 2 (``aecodec.nn.context_model``) overrides this with its context entropy model.
         """
-        y_coded = y + torch.empty_like(y).uniform_(-0.5, 0.5) if rate_proxy == "noise" else None
+        y_coded = y + uniform_noise(y, noise) if rate_proxy == "noise" else None
         return hyperprior_latent(self, y, z_hat, y_coded)
 
     def forward(self, x: torch.Tensor, level: torch.Tensor, rate_proxy: str = "noise") -> dict[str, torch.Tensor]:

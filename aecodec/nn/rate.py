@@ -25,6 +25,12 @@ def hyperprior_latent(model, y: torch.Tensor, z_hat: torch.Tensor,
     return y_hat, gaussian_likelihood(y_hat if y_coded is None else y_coded, means, scales)
 
 
+def uniform_noise(like: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """The training proxy's quantization noise for ``like``: ``noise`` when the caller drew it (encoder
+    refinement draws from its own seeded generator, so a file is reproducible), else uniform in [-0.5, 0.5)."""
+    return noise if noise is not None else torch.empty_like(like).uniform_(-0.5, 0.5)
+
+
 def bits(likelihood: torch.Tensor) -> torch.Tensor:
     """Ideal code length in bits of each coded value of the given likelihood."""
     return -torch.log2(likelihood)
