@@ -22,14 +22,14 @@ def test_interpolation_hits_the_rows_at_integer_levels_and_blends_between():
     torch.testing.assert_close(got, expected)
 
 
-def small_pair(seed=0):
-    """The same small model 2 without and with a conditioned synthesis (the latter still neutral)."""
+def small_pair(seed=0, part="synthesis"):
+    """The same small model 2 without and with a conditioned ``part`` ("synthesis" or "analysis"; still neutral)."""
     torch.manual_seed(seed)
     plain = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8)).eval()
     conditioned = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8,
-                                                  conditioned_synthesis=True)).eval()
+                                                  **{f"conditioned_{part}": True})).eval()
     missing, unexpected = conditioned.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and all(name.startswith("synthesis_modulation.") for name in missing) and missing
+    assert not unexpected and all(name.startswith(f"{part}_modulation.") for name in missing) and missing
     return plain, conditioned
 
 
@@ -101,19 +101,8 @@ def test_the_codec_decodes_with_the_level_s_synthesis(tmp_path, precision):
     assert not np.array_equal(np.asarray(codec.decode(high)), high_before)
 
 
-def analysed_pair(seed=0):
-    """The same small model 2 without and with a conditioned analysis (the latter still neutral)."""
-    torch.manual_seed(seed)
-    plain = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8)).eval()
-    conditioned = ContextModel(ContextModelConfig(n=16, m=32, slices=(16, 16), width=8,
-                                                  conditioned_analysis=True)).eval()
-    missing, unexpected = conditioned.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and all(name.startswith("analysis_modulation.") for name in missing) and missing
-    return plain, conditioned
-
-
 def test_a_neutral_conditioned_analysis_analyses_as_the_plain_one_and_a_modulated_one_per_level():
-    plain, conditioned = analysed_pair()
+    plain, conditioned = small_pair(part="analysis")
     x = torch.rand(2, 3, 64, 64)
     level = torch.tensor([0.0, 8.5])
     torch.testing.assert_close(conditioned.analysis(level)(x), plain.analysis(level)(x), rtol=0, atol=0)
@@ -138,7 +127,7 @@ def test_the_config_carries_a_conditioned_analysis_only_when_set():
 @pytest.fixture
 def analysed_codec(tmp_path):
     """A codec of weights with a conditioned analysis whose top levels are modulated, and its weights file."""
-    _, conditioned = analysed_pair(seed=2)
+    _, conditioned = small_pair(seed=2, part="analysis")
     with torch.no_grad():
         conditioned.analysis_modulation.log_scale[-3:].normal_(0, 0.3)
     path = tmp_path / "analysed.safetensors"
