@@ -50,7 +50,8 @@ class ContextModelConfig(ModelConfig):
     def from_dict(cls, data: dict) -> "ContextModelConfig":
         base = ModelConfig.from_dict(data)
         return cls(n=base.n, m=base.m, lambdas=base.lambdas, conditioned_synthesis=base.conditioned_synthesis,
-                   conditioned_analysis=base.conditioned_analysis, slices=tuple(int(v) for v in data["slices"]), width=int(data["width"]))
+                   conditioned_analysis=base.conditioned_analysis, slices=tuple(int(v) for v in data["slices"]),
+                   width=int(data["width"]))
 
 
 def anchor_mask(height: int, width: int, device=None, dtype=torch.float32) -> torch.Tensor:
