@@ -106,7 +106,7 @@ class CodecEngine:
     @property
     def analysis_depends_on_quality(self) -> bool:
         """Whether ``analyze`` must run again for another quality (a conditioned analysis)."""
-        return self.model.analysis_modulation is not None
+        return self.model.analysis_depends_on_level
 
     def analyze(self, rgb: np.ndarray, quality: float) -> torch.Tensor:
         """Latent before gain, (1, M, H/16, W/16), of an HxWx3 uint8 image (padded internally) at ``quality``

@@ -131,6 +131,11 @@ class HyperpriorModel(nn.Module):
             return self.g_s
         return conditioned_transform(self.g_s, self.MODULATED_SYNTHESIS_LAYERS, self.synthesis_modulation, level)
 
+    @property
+    def analysis_depends_on_level(self) -> bool:
+        """Whether ``analysis`` differs between levels (a conditioned analysis), so it runs once per level."""
+        return self.analysis_modulation is not None
+
     def analysis(self, level: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         """The analysis transform at continuous level positions ``level`` (B,): pixels to the latent before gain.
         Without a conditioned analysis it is ``g_a`` at every level (the encoder then analyses once per image)."""

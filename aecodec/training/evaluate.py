@@ -23,7 +23,7 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 def _latents_at(model: HyperpriorModel, x: torch.Tensor, levels: list[float]):
     """(level position (1,), latent before gain) of padded pixels ``x`` at each level: the analysis runs once,
     unless it is conditioned on the level."""
-    shared = model.g_a(x) if model.analysis_modulation is None else None
+    shared = None if model.analysis_depends_on_level else model.g_a(x)
     for level in levels:
         position = torch.tensor([float(level)])
         yield position, shared if shared is not None else model.analysis(position)(x)
