@@ -17,7 +17,7 @@ from aecodec.container import stored_quality
 from aecodec.errors import InvalidArgumentError, ModelMismatchError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.loading import load_coder
+from aecodec.loading import load_coder, weights_kind
 from aecodec.runtime import PRECISIONS, timed_call, torch_threads
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ def _substreams(numel: int) -> int:
 class Codec:
     """Holds a loaded model for repeated encoding and decoding.
 
+    ``model_id`` is the registered model it encodes with (default ``aecodec.models.DEFAULT_MODEL_ID``).
+    ``weights`` replaces that model's weights file; given alone, it names the model by the architecture it
+    holds. Decoding follows the model and weights each file names, whatever the Codec encodes with.
+
     ``threads`` sets both torch's and the entropy coder's thread count during calls (None: torch's
     current setting). ``precision`` picks the transforms' arithmetic: "bf16" (fast on CPUs with AMX),
     "fp32", or "auto" (bf16 where AMX is present). ``max_pixels`` overrides ``aecodec.MAX_IMAGE_PIXELS``.
@@ -62,8 +66,10 @@ class Codec:
     unknown model id or a weights file that cannot be loaded ``ModelMismatchError``.
     """
 
-    def __init__(self, model_id: int = models.DEFAULT_MODEL_ID, *, weights: str | Path | None = None,
+    def __init__(self, model_id: int | None = None, *, weights: str | Path | None = None,
                  threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
+        if model_id is None:  # the model whose architecture the weights hold, else the default model
+            model_id = models.model_id_of_kind(weights_kind(weights)) if weights else models.DEFAULT_MODEL_ID
         self.model_id = models.check_model_id(model_id)
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")

@@ -25,10 +25,33 @@ DEFAULT_KIND = "hyperprior"
 def load_coder(model_id: int = models.DEFAULT_MODEL_ID, weights_path: str | Path | None = None,
                precision: str = "auto"):
     """A ready-to-code coder (cached, shared by every Codec of those weights and precision) for an explicit
-    weights file, or for the weights this build encodes ``model_id`` with (``aecodec.releases.encoder_weights``)."""
+    weights file, or for the weights this build encodes ``model_id`` with (``aecodec.releases.encoder_weights``).
+    ModelMismatchError if the file is not weights this aecodec can load, or holds another model's architecture."""
     from aecodec.releases import encoder_weights
 
     return _load_coder(model_id, str(weights_path or encoder_weights(model_id)), precision)
+
+
+_UNREADABLE = (OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError)
+
+
+def weights_kind(weights_path: str | Path) -> str:
+    """The model kind a weights file's stored config names (its metadata only: no tensors are read)."""
+    from safetensors import SafetensorError
+
+    from aecodec.nn.store import read_metadata
+
+    path = Path(weights_path)
+    if not path.exists():
+        raise ModelMismatchError(f"weights not found at {path}")
+    try:
+        kind = json.loads(read_metadata(path)["config"]).get("kind", DEFAULT_KIND)
+    except (SafetensorError, *_UNREADABLE) as exc:  # not safetensors, or no aecodec config in its metadata
+        raise ModelMismatchError(f"{path} is not a weights file this aecodec can load "
+                                 f"({type(exc).__name__}: {exc})") from exc
+    if kind not in CODER_OF_KIND:
+        raise ModelMismatchError(f"{path.name} holds a model of kind {kind!r}, which this aecodec cannot code")
+    return kind
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,17 +61,15 @@ def _load_coder(model_id: int, weights_path: str, precision: str):
     from aecodec.nn.store import load_weights
 
     path = Path(weights_path)
-    if not path.exists():
-        raise ModelMismatchError(f"weights of model {model_id} not found at {path}")
+    kind = weights_kind(path)
+    if kind != models.entry(model_id).kind:  # its files would name a model whose architecture they do not hold
+        raise ModelMismatchError(f"{path.name} holds a {kind!r} model; model {model_id} "
+                                 f"({models.entry(model_id).name}) is {models.entry(model_id).kind!r}")
     try:
         model, meta = load_weights(path)
-        kind = json.loads(meta["config"]).get("kind", DEFAULT_KIND)
-    except (SafetensorError, OSError, KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
-        # not safetensors, no aecodec config in its metadata, or tensors that do not fit the config
+    except (SafetensorError, *_UNREADABLE) as exc:  # tensors that do not fit the config
         raise ModelMismatchError(f"{path} is not a weights file this aecodec can load "
                                  f"({type(exc).__name__}: {exc})") from exc
-    if kind not in CODER_OF_KIND:
-        raise ModelMismatchError(f"{path.name} holds a model of kind {kind!r}, which this aecodec cannot code")
     module, name = CODER_OF_KIND[kind].split(":")
     coder_class = getattr(importlib.import_module(module), name)
     return coder_class(model=model, model_id=model_id, fingerprint=meta["fingerprint"], metadata=meta,

@@ -20,6 +20,7 @@ class ModelEntry:
     model_id: int
     name: str
     filename: str  # the development weights (where training ships); released ones: aecodec.releases
+    kind: str  # the architecture, as the weights' stored config names it (aecodec.loading.CODER_OF_KIND)
 
     @property
     def path(self) -> Path:
@@ -28,9 +29,9 @@ class ModelEntry:
 
 # Never renumber or reuse an id: files in the wild name their model by it.
 REGISTRY: dict[int, ModelEntry] = {
-    1: ModelEntry(1, "hyperprior-gain-n128-m192", "hyperprior-gain-n128-m192.safetensors"),
+    1: ModelEntry(1, "hyperprior-gain-n128-m192", "hyperprior-gain-n128-m192.safetensors", "hyperprior"),
     # Model 2: model 1's transforms plus a slice/checkerboard context entropy model (aecodec/nn/context_model.py).
-    2: ModelEntry(2, "context-gain-n128-m192", "context-gain-n128-m192.safetensors"),
+    2: ModelEntry(2, "context-gain-n128-m192", "context-gain-n128-m192.safetensors", "context"),
 }
 DEFAULT_MODEL_ID = 1
 
@@ -57,3 +58,13 @@ def check_model_id(model_id) -> int:
         raise ModelMismatchError(f"unknown model {model_id} (this aecodec knows {_known()})")
     return int(model_id)
 
+
+
+def model_id_of_kind(kind: str) -> int:
+    """The registered model whose architecture weights of this kind hold (for weights given without a model
+    id); ModelMismatchError if no model, or more than one, has it."""
+    ids = [model_id for model_id, e in REGISTRY.items() if e.kind == kind]
+    if len(ids) != 1:
+        raise ModelMismatchError(f"weights of kind {kind!r} match {'no' if not ids else 'several'} registered "
+                                 f"models ({_known()}): name the model id")
+    return ids[0]

@@ -621,10 +621,27 @@ def test_unknown_or_non_integer_model_ids():
     with pytest.raises(ModelMismatchError, match=r"^unknown model 5 \(this aecodec knows 1 \(.*\), 2 \(") as raised:
         aecodec.Codec(5)
     assert "file" not in str(raised.value)
-    for model_id in ("1", 1.0, True, None):
+    for model_id in ("1", 1.0, True):
         with pytest.raises(InvalidArgumentError, match="model ids are integers"):
             aecodec.Codec(model_id)
     assert aecodec.Codec(np.int64(1), weights=TINY_MODEL).model_id == 1
+
+
+def test_weights_alone_name_the_model_whose_architecture_they_hold(photo):
+    """Weights given alone once wrote files naming the default model, not theirs: no decoder could read them."""
+    from aecodec.releases import encoder_weights
+
+    assert aecodec.Codec(weights=TINY_MODEL).model_id == 1
+    assert aecodec.Codec().model_id == aecodec.Codec(None).model_id == aecodec.models.DEFAULT_MODEL_ID
+    model2 = aecodec.Codec(weights=encoder_weights(2), precision="fp32")
+    assert model2.model_id == 2
+    data = model2.encode(photo, quality=50)
+    assert aecodec.info(data).model_id == 2
+    assert data == aecodec.Codec(2, precision="fp32").encode(photo, quality=50)
+    with pytest.raises(ModelMismatchError, match="holds a 'hyperprior' model; model 2 .* is 'context'"):
+        aecodec.Codec(2, weights=TINY_MODEL)
+    with pytest.raises(ModelMismatchError, match="holds a 'context' model; model 1 .* is 'hyperprior'"):
+        aecodec.Codec(1, weights=encoder_weights(2))
 
 
 def test_weights_that_are_not_a_weights_file_are_named(tmp_path, photo):
