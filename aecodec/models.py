@@ -59,7 +59,6 @@ def check_model_id(model_id) -> int:
     return int(model_id)
 
 
-
 def model_id_of_kind(kind: str) -> int:
     """The registered model whose architecture weights of this kind hold (for weights given without a model
     id); ModelMismatchError if no model, or more than one, has it."""
