@@ -61,10 +61,10 @@ def _load_coder(model_id: int, weights_path: str, precision: str):
     from aecodec.nn.store import load_weights
 
     path = Path(weights_path)
-    kind = weights_kind(path)
-    if kind != models.entry(model_id).kind:  # its files would name a model whose architecture they do not hold
-        raise ModelMismatchError(f"{path.name} holds a {kind!r} model; model {model_id} "
-                                 f"({models.entry(model_id).name}) is {models.entry(model_id).kind!r}")
+    kind, entry = weights_kind(path), models.entry(model_id)
+    if kind != entry.kind:  # its files would name a model whose architecture they do not hold
+        raise ModelMismatchError(f"{path.name} holds a {kind!r} model; model {model_id} ({entry.name}) "
+                                 f"is {entry.kind!r}")
     try:
         model, meta = load_weights(path)
     except (SafetensorError, *_UNREADABLE) as exc:  # tensors that do not fit the config
