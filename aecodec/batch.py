@@ -43,9 +43,9 @@ def _distributed():
 def worker_precision() -> str:
     """The transforms' arithmetic this machine would pick ("auto"), sent to every worker so that the
     bytes match a serial run here whatever CPUs the cluster has."""
-    from aecodec.hardware import cpu_has_amx
+    from aecodec.runtime import resolve_precision
 
-    return "bf16" if cpu_has_amx() else "fp32"
+    return resolve_precision("auto")
 
 
 @functools.lru_cache(maxsize=4)

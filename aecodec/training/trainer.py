@@ -23,7 +23,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from aecodec.hardware import cpu_has_amx
+from aecodec.hardware import cpu_has_bf16_instructions
 from aecodec.metrics import psnr_of_mse
 from aecodec.nn.context_model import ContextModel, ContextModelConfig
 from aecodec.nn.model import HyperpriorModel, ModelConfig
@@ -45,12 +45,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_precision(name: str, device: torch.device) -> str:
-    """bf16 autocast where the hardware runs it fast (AMX on CPU, any recent GPU), else fp32."""
+    """bf16 autocast where the hardware runs it fast (CPUs with AVX512-BF16 or AMX, any recent GPU), else fp32."""
     if name != "auto":
         return name
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if cpu_has_amx() else "fp32"
+    return "bf16" if cpu_has_bf16_instructions() else "fp32"
 
 
 GAIN_LR_SCALE = 5.0  # the few gain parameters must travel far; a larger step gets them there sooner
