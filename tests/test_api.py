@@ -301,7 +301,7 @@ def test_info_reads_header(codec_fp32, photo):
     header = aecodec.info(data)
     assert (header.width, header.height, header.mode) == (photo.shape[1], photo.shape[0], "RGB")
     assert header.quality == pytest.approx(33.3, abs=1e-4)
-    assert header.model_id == 1 and header.file_size == len(data)
+    assert header.model_id == aecodec.models.DEFAULT_MODEL_ID and header.file_size == len(data)
     assert header.bpp == pytest.approx(8 * len(data) / (photo.shape[0] * photo.shape[1]))
     with pytest.raises(aecodec.ChecksumError):
         aecodec.info(data[:-10])  # a truncated file is found out: the checksum is checked
