@@ -2,10 +2,11 @@
 
     python -m aecodec.training.ship --run /path/to/train/out [--rd bench/results/kodak] [--holdout bench/results/holdout]
 
-The weights go to model 1's fixed development path (overwritten, fp16 safetensors; model 1 is the
-mean-scale hyperprior this card describes, model 2's card is kept by hand), so that the repository holds
-one copy and a later training session resumes from it with --init-weights. With --rd, the shipped weights' measured BD-rates also go into the model history (one row per fingerprint), which
-the card shows: how far the model has come, session after session.
+The weights go to model 1's development path (overwritten, fp16 safetensors; model 1 is the mean-scale
+hyperprior this card describes, model 2's card is kept by hand), so that the repository holds one copy
+and a later training session resumes from it with --init-weights. With --rd, the shipped weights'
+measured BD-rates also go into the model history (one row per fingerprint), which the card shows: how
+far the model has come, session after session.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import shutil
 from pathlib import Path
 
 from aecodec import models
+from aecodec.container import FORMAT_VERSION
+from aecodec.nn.store import read_metadata, short_fingerprint
 
 # The model this tool ships and describes: the mean-scale hyperprior.
 SHIPPED_MODEL_ID = models.model_id_of_kind("hyperprior")
-from aecodec.container import FORMAT_VERSION
-from aecodec.nn.store import read_metadata, short_fingerprint
 
 HISTORY_FIELDS = ("date", "fingerprint", "steps", "train_hours", "kodak_bd_psnr", "kodak_bd_msssim",
                   "holdout_bd_psnr", "format_version")
