@@ -17,7 +17,7 @@ from aecodec.container import stored_quality
 from aecodec.errors import InvalidArgumentError, ModelMismatchError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.loading import load_coder, weights_kind
+from aecodec.loading import load_coder, model_id_for
 from aecodec.runtime import PRECISIONS, timed_call, torch_threads
 
 if TYPE_CHECKING:
@@ -68,9 +68,7 @@ class Codec:
 
     def __init__(self, model_id: int | None = None, *, weights: str | Path | None = None,
                  threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
-        if model_id is None:  # the model whose architecture the weights hold, else the default model
-            model_id = models.model_id_of_kind(weights_kind(weights)) if weights else models.DEFAULT_MODEL_ID
-        self.model_id = models.check_model_id(model_id)
+        self.model_id = models.check_model_id(model_id_for(model_id, weights))
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if max_pixels is not None and max_pixels != -1:
