@@ -333,8 +333,9 @@ def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, eff
     quality: 1..100, higher is better (default 75). Ignored when ``target_bpp`` is given.
     target_bpp: a target size in bits per pixel; the quality is searched for the largest file within 5 %
         above it (or the smallest possible file when even quality 1 is larger).
-    effort: 0..3; higher spends encode time on a better rate-distortion trade-off for this image (2: -0.9 %
-        BD-rate against effort 0 on held-out photos, model 1, at ~20x the encode time; see ``aecodec.refine``).
+    effort: 0..3; higher spends encode time on a better rate-distortion trade-off for this image (model 2
+        on held-out photos, BD-rate against effort 0: 1: -0.3 % at ~22x the encode time, 2: -0.9 % at ~37x;
+        ``bench/results/effort/``; see ``aecodec.refine``).
         Decoding is unaffected.
     strip: True drops all metadata; or an iterable of the kinds to drop among "exif", "icc" and "xmp".
         By default (False or None) the image's ICC profile, EXIF (orientation removed) and XMP are kept.
