@@ -17,7 +17,7 @@ from aecodec.container import stored_quality
 from aecodec.errors import InvalidArgumentError, ModelMismatchError
 from aecodec.fileinfo import METADATA_KINDS, ImageInfo, info, max_image_pixels, read_bytes
 from aecodec.imageio import PlanarImage, bare_exif, decode_alpha, encode_alpha, from_planar, to_planar
-from aecodec.loading import load_coder, weights_kind
+from aecodec.loading import load_coder, model_id_for
 from aecodec.runtime import PRECISIONS, timed_call, torch_threads
 
 if TYPE_CHECKING:
@@ -68,9 +68,7 @@ class Codec:
 
     def __init__(self, model_id: int | None = None, *, weights: str | Path | None = None,
                  threads: int | None = None, max_pixels: int | None = -1, precision: str = "auto"):
-        if model_id is None:  # the model whose architecture the weights hold, else the default model
-            model_id = models.model_id_of_kind(weights_kind(weights)) if weights else models.DEFAULT_MODEL_ID
-        self.model_id = models.check_model_id(model_id)
+        self.model_id = models.check_model_id(model_id_for(model_id, weights))
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if max_pixels is not None and max_pixels != -1:
@@ -335,8 +333,9 @@ def encode(image, quality: float = 75.0, *, target_bpp: float | None = None, eff
     quality: 1..100, higher is better (default 75). Ignored when ``target_bpp`` is given.
     target_bpp: a target size in bits per pixel; the quality is searched for the largest file within 5 %
         above it (or the smallest possible file when even quality 1 is larger).
-    effort: 0..3; higher spends encode time on a better rate-distortion trade-off for this image (2: -0.9 %
-        BD-rate against effort 0 on held-out photos, model 1, at ~20x the encode time; see ``aecodec.refine``).
+    effort: 0..3; higher spends encode time on a better rate-distortion trade-off for this image (model 2
+        on held-out photos, BD-rate against effort 0: 1: -0.3 % at ~22x the encode time, 2: -0.9 % at ~37x;
+        ``bench/results/effort/``; see ``aecodec.refine``).
         Decoding is unaffected.
     strip: True drops all metadata; or an iterable of the kinds to drop among "exif", "icc" and "xmp".
         By default (False or None) the image's ICC profile, EXIF (orientation removed) and XMP are kept.

@@ -426,8 +426,8 @@ def _add_codec_commands(sub: argparse._SubParsersAction) -> None:
     enc.add_argument("-e", "--effort", type=int, default=0, choices=range(4), metavar="{0..3}",
                      help="encoder effort: higher is slower, with a better size-quality trade-off (default 0)")
     enc.add_argument("--model", type=int, default=None, metavar="ID",
-                     help="registered model to encode with: 1 (hyperprior, the default) or 2 (context "
-                          "entropy model, development weights); decoding reads the model from the file")
+                     help="registered model to encode with: 2 (context entropy model, the default) or 1 "
+                          "(mean-scale hyperprior, release 0.1.0's); decoding reads the model from the file")
     enc.add_argument("--strip", action="store_true", help="drop all metadata (EXIF, ICC profile, XMP)")
     for kind, label in (("exif", "EXIF"), ("icc", "the ICC profile"), ("xmp", "XMP")):
         enc.add_argument(f"--strip-{kind}", action="store_true", help=f"drop {label} (kept by default)")

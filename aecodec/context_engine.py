@@ -21,9 +21,10 @@ from aecodec.coding import CodedLatents, HyperLatentChoice
 from aecodec.container import SCALE_RULE
 from aecodec.engine import CodecEngine
 from aecodec.nn.context_model import ContextModel, anchor_mask
-from aecodec.runtime import torch_threads
 from aecodec.entropy_parameters import hyper_indexes
+from aecodec.runtime import torch_threads
 from aecodec.tiling import HYPER_STRIDE
+
 
 class ContextEngine(CodecEngine):
     """``CodecEngine`` for model 2: same analysis, synthesis, tiling and hyper-latent; the latent is coded

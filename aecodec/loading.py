@@ -22,13 +22,21 @@ CODER_OF_KIND = {
 DEFAULT_KIND = "hyperprior"
 
 
-def load_coder(model_id: int = models.DEFAULT_MODEL_ID, weights_path: str | Path | None = None,
-               precision: str = "auto"):
+def model_id_for(model_id: int | None, weights_path: str | Path | None):
+    """The model id asked for; if none, the model whose architecture the weights hold, else the default model."""
+    if model_id is not None:
+        return model_id
+    return models.model_id_of_kind(weights_kind(weights_path)) if weights_path else models.DEFAULT_MODEL_ID
+
+
+def load_coder(model_id: int | None = None, weights_path: str | Path | None = None, precision: str = "auto"):
     """A ready-to-code coder (cached, shared by every Codec of those weights and precision) for an explicit
-    weights file, or for the weights this build encodes ``model_id`` with (``aecodec.releases.encoder_weights``).
-    ModelMismatchError if the file is not weights this aecodec can load, or holds another model's architecture."""
+    weights file, or for the weights this build encodes ``model_id`` with (``aecodec.releases.encoder_weights``);
+    the model id defaults as ``model_id_for`` says. ModelMismatchError if the file is not weights this aecodec
+    can load, or holds another model's architecture."""
     from aecodec.releases import encoder_weights
 
+    model_id = model_id_for(model_id, weights_path)
     return _load_coder(model_id, str(weights_path or encoder_weights(model_id)), precision)
 
 

@@ -33,7 +33,8 @@ REGISTRY: dict[int, ModelEntry] = {
     # Model 2: model 1's transforms plus a slice/checkerboard context entropy model (aecodec/nn/context_model.py).
     2: ModelEntry(2, "context-gain-n128-m192", "context-gain-n128-m192.safetensors", "context"),
 }
-DEFAULT_MODEL_ID = 1
+# The model aecodec.encode and `aecodec encode` write with when no model id is named.
+DEFAULT_MODEL_ID = 2
 
 
 def _known() -> str:

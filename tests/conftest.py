@@ -108,6 +108,15 @@ def codec(request):
     return aecodec.Codec(precision=request.param)
 
 
+@pytest.fixture(scope="session", params=PRECISIONS)
+def model1_codec(request):
+    """Model 1 (the mean-scale hyperprior), each precision in turn, for tests of its own entropy parameters
+    (model 2's: tests/test_context_*.py)."""
+    import aecodec
+
+    return aecodec.Codec(1, precision=request.param)
+
+
 @pytest.fixture(scope="session")
 def codec_fp32():
     """The shipped default model in fp32 only, for slow tests whose subject is not the arithmetic."""

@@ -255,9 +255,9 @@ def test_unreachable_target_bpp_warns_with_the_rate_reached(tiny_codec, photo):
         tiny_codec.encode(photo, target_bpp=(lowest + highest) / 2)
 
 
-def test_file_size_matches_estimated_rate(codec):
+def test_file_size_matches_estimated_rate(model1_codec):
     """The bytes written are within a small margin of the ideal information content of the model."""
-    engine = codec.engine
+    engine = model1_codec.engine
     image = synthetic_photo(256, 256, seed=5)
     y = engine.analyze(image, 60.0)
     gain, _ = engine.gains(60.0)
@@ -279,8 +279,8 @@ def test_scale_rule_reaches_the_coder(codec):
     assert streams["nearest"] != streams["ceil"]
 
 
-def test_decoded_latent_equals_quantization(codec):
-    engine = codec.engine
+def test_decoded_latent_equals_quantization(model1_codec):
+    engine = model1_codec.engine
     image = synthetic_photo(64, 64, seed=6)
     y = engine.analyze(image, 50.0)
     coded = engine.encode_latent(y, 50.0, substreams=2, threads=2)
@@ -301,7 +301,7 @@ def test_info_reads_header(codec_fp32, photo):
     header = aecodec.info(data)
     assert (header.width, header.height, header.mode) == (photo.shape[1], photo.shape[0], "RGB")
     assert header.quality == pytest.approx(33.3, abs=1e-4)
-    assert header.model_id == 1 and header.file_size == len(data)
+    assert header.model_id == aecodec.models.DEFAULT_MODEL_ID and header.file_size == len(data)
     assert header.bpp == pytest.approx(8 * len(data) / (photo.shape[0] * photo.shape[1]))
     with pytest.raises(aecodec.ChecksumError):
         aecodec.info(data[:-10])  # a truncated file is found out: the checksum is checked
@@ -385,9 +385,9 @@ def test_substreams_only_where_decoding_threads_pay(codec_fp32, monkeypatch):
                                   np.asarray(aecodec.Codec(threads=2).decode(data)))
 
 
-def test_padding_only_latents_are_coded_at_their_means(codec):
+def test_padding_only_latents_are_coded_at_their_means(model1_codec):
     """Latent rows/columns that see only padding cost ~nothing and leave the visible pixels alone."""
-    engine = codec.engine
+    engine = model1_codec.engine
     height, width = 150, 230  # padded to 192 x 256: latent rows 10-11 and column 15 lie in the padding
     image = synthetic_photo(height, width, seed=11)
     latent = engine.analyze(image, 60.0)
@@ -451,7 +451,7 @@ from aecodec import container
 from aecodec.entropy_parameters import hyper_indexes
 from aecodec.errors import AecodecError
 
-codec = aecodec.Codec(precision="fp32", threads=1)
+codec = aecodec.Codec(1, precision="fp32", threads=1)
 engine = codec.engine
 codec.decode(codec.encode(np.full((64, 64, 3), 128, np.uint8), quality=10))  # warm up
 

@@ -127,9 +127,9 @@ def test_weights_round_trip_and_fingerprint(small_model, tmp_path):
     assert save_weights(loaded, tmp_path / "again.safetensors") == fingerprint
 
 
-def test_entropy_parameters_do_not_depend_on_thread_count(codec):
+def test_entropy_parameters_do_not_depend_on_thread_count(model1_codec):
     """Encoder and decoder must pick identical tables: run the hyper-synthesis with 1 and 2 threads."""
-    engine = codec.engine
+    engine = model1_codec.engine
     z = torch.randint(-6, 7, (1, engine.model.config.n, 6, 9)).float()
     previous = torch.get_num_threads()
     try:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import aecodec
-from aecodec import container
+from aecodec import container, models
 
 
 class CountingReader(io.BytesIO):
@@ -155,7 +155,8 @@ def test_errors_found_by_load_are_oserrors(photo, monkeypatch):
     """A file of an unknown model or weights once escaped load() as ModelMismatchError, not an OSError."""
     data = aecodec.encode(photo[:16, :24], quality=30)
     for fields, message in ((dict(model_id=3), "model id 3, unknown to this aecodec"),
-                            (dict(fingerprint=bytes(8)), "weights 0000000000000000 of model 1")):
+                            (dict(fingerprint=bytes(8)),
+                             f"weights 0000000000000000 of model {models.DEFAULT_MODEL_ID}")):
         hostile = _edited(data, **fields)
         with Image.open(io.BytesIO(hostile)) as im:  # the header is valid: open succeeds
             im.verify()

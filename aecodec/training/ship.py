@@ -2,10 +2,11 @@
 
     python -m aecodec.training.ship --run /path/to/train/out [--rd bench/results/kodak] [--holdout bench/results/holdout]
 
-The weights go to the fixed path of the default model (overwritten, fp16 safetensors), so that the
-repository holds one copy and a later training session resumes from it with --init-weights. With --rd,
-the shipped weights' measured BD-rates also go into the model history (one row per fingerprint), which
-the card shows: how far the model has come, session after session.
+The weights go to model 1's development path (overwritten, fp16 safetensors; model 1 is the mean-scale
+hyperprior this card describes, model 2's card is kept by hand), so that the repository holds one copy
+and a later training session resumes from it with --init-weights. With --rd, the shipped weights'
+measured BD-rates also go into the model history (one row per fingerprint), which the card shows: how
+far the model has come, session after session.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pathlib import Path
 from aecodec import models
 from aecodec.container import FORMAT_VERSION
 from aecodec.nn.store import read_metadata, short_fingerprint
+
+# The model this tool ships and describes: the mean-scale hyperprior.
+SHIPPED_MODEL_ID = models.model_id_of_kind("hyperprior")
 
 HISTORY_FIELDS = ("date", "fingerprint", "steps", "train_hours", "kodak_bd_psnr", "kodak_bd_msssim",
                   "holdout_bd_psnr", "format_version")
@@ -82,7 +86,7 @@ def write_model_card(weights: Path, run: Path | None, rd_dir: Path | None, histo
     config = json.loads(meta["config"])
     hours = float(meta.get("train_seconds", 0)) / 3600
     lines = [
-        f"# Model card: {models.REGISTRY[models.DEFAULT_MODEL_ID].name} (model id {models.DEFAULT_MODEL_ID})",
+        f"# Model card: {models.entry(SHIPPED_MODEL_ID).name} (model id {SHIPPED_MODEL_ID})",
         "",
         "Mean-scale hyperprior (Balle 2018 / Minnen 2018 without context model) with GDN transforms and",
         "per-quality gain units (Cui 2021): one model for the whole quality range.",
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-copy", action="store_true", help="keep the package's weights (card and history only)")
     args = parser.parse_args(argv)
     run = Path(args.run)
-    target = models.entry(models.DEFAULT_MODEL_ID).path
+    target = models.entry(SHIPPED_MODEL_ID).path
     target.parent.mkdir(parents=True, exist_ok=True)
     if not args.no_copy:
         shutil.copyfile(run / "weights.safetensors", target)
