@@ -1,6 +1,6 @@
 """Widen model 2's latent: more channels, coded as one more slice after the others, starting as the model it was.
 
-    python -m aecodec.training.widen --weights aecodec/weights/context-gain-n128-m192.safetensors \\
+    python -m aecodec.training.widen --weights aecodec/weights/context-gain-n128-m192-861cca088f3ad598.safetensors \\
         --extra 128 --out ~/runs/m320/init.safetensors
 
 At the top qualities the transforms, not the entropy model, cap the curve (``python -m bench.ceiling``), and
