@@ -4,7 +4,7 @@
     image = aecodec.decode(data)               # -> PIL.Image.Image
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"
 
 from aecodec.container import DEFAULT_MAX_PIXELS as _DEFAULT_MAX_PIXELS  # noqa: E402
 
