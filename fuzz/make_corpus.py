@@ -9,7 +9,6 @@ core_harness.py's input layout.
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
