@@ -50,13 +50,14 @@ class Release:
     encodes: tuple[ReleasedWeights, ...]  # the weights this release encodes with, one per model id
 
 
+# Weights shipped by more than one release, defined once.
+_MODEL1_OF_0_1_0 = ReleasedWeights(1, "3c32dda32dbb52a6c2535419532b2c07c30affd2f2597b70513e1d594f8cecb5")
+
 # Append-only, like the model registry: a release, once made, is never edited or removed.
 RELEASES: tuple[Release, ...] = (
-    Release("0.1.0", "2026-11-30", (
-        ReleasedWeights(1, "3c32dda32dbb52a6c2535419532b2c07c30affd2f2597b70513e1d594f8cecb5"),
-    )),
+    Release("0.1.0", "2026-11-30", (_MODEL1_OF_0_1_0,)),
     Release("0.2.0", "2026-12-03", (
-        ReleasedWeights(1, "3c32dda32dbb52a6c2535419532b2c07c30affd2f2597b70513e1d594f8cecb5"),
+        _MODEL1_OF_0_1_0,
         ReleasedWeights(2, "861cca088f3ad5981de273f9ffb981af24f10f86d329914c99458958cfb6a98f"),
     )),
 )

@@ -18,7 +18,6 @@ import numpy as np
 from PIL import Image
 
 import aecodec
-from aecodec.metrics import psnr
 from aecodec.models import DEFAULT_MODEL_ID
 from aecodec.training.data import list_images, split_holdout
 from bench import metrics, sysinfo
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 seconds += time.perf_counter() - start
                 decoded = np.asarray(aecodec.decode(data).convert("RGB"))
                 bpp[i] += metrics.bpp(len(data), w, h) / len(photos)
-                quality_db[i] += psnr(rgb, decoded) / len(photos)
+                quality_db[i] += metrics.psnr(rgb, decoded) / len(photos)
         efforts.append({"effort": effort, "bpp": bpp.tolist(), "psnr": quality_db.tolist(), "encode_seconds": seconds})
         print(f"[effort] effort {effort}: {seconds:.1f} s", flush=True)
     reference = efforts[0]
